@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The livefr command line. Each command lives in lib/cli/commands/<name>.ts
+ * and exports `run(argv: string[]): Promise<number>` (the exit code).
+ */
+import { LivefrError, LivefrRangeError, LivefrTypeError } from '../errors.js';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+type CommandModule = { run(argv: string[]): Promise<number> };
+
+/** Commands are loaded on demand so `livefr detect` does not load the evaluator. */
+function load(name: string): Promise<CommandModule> {
+  return import(new URL(`./commands/${name}.js`, import.meta.url).href) as Promise<CommandModule>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  detect: { summary: 'find faces in images', load: () => load('detect') },
+  enroll: { summary: 'build a watchlist from a folder of people', load: () => load('enroll') },
+  match: { summary: 'match faces in images against a watchlist', load: () => load('match') },
+  models: { summary: 'list, convert and verify the default models', load: () => load('models') },
+  eval: { summary: 'measure accuracy: verify | identify', load: () => load('eval') },
+  calibrate: { summary: 'threshold for a false-alert target and watchlist size', load: () => load('calibrate') },
+  demo: { summary: 'run the demo on real faces with the default models', load: () => load('demo') },
+  info: { summary: 'native build, CPU features and models', load: () => load('info') },
+};
+
+function help(): string {
+  const lines = ['Usage: livefr <command> [options]', '', 'Commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)}${c.summary}`);
+  lines.push('', 'Run `livefr <command> --help` for the options of a command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name ? 0 : 2;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`livefr: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  try {
+    const mod = await entry.load();
+    return await mod.run(rest);
+  } catch (err) {
+    if (err instanceof LivefrTypeError || err instanceof LivefrRangeError || err instanceof LivefrError) {
+      process.stderr.write(`livefr ${name}: ${err.message}\n`);
+      return err instanceof LivefrError ? 1 : 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`livefr: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,99 @@
+/**
+ * One error factory for the whole library. Every error livefr throws on
+ * purpose is one of these classes and carries a stable `code`; argument
+ * errors also name the parameter (`error.parameter`).
+ */
+
+/** Base class of livefr's own errors that are not argument errors. */
+export class LivefrError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LivefrError';
+    this.code = code;
+  }
+}
+
+/** A value of the wrong type was passed. */
+export class LivefrTypeError extends TypeError {
+  readonly code = 'ERR_LIVEFR_INVALID_TYPE';
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super(message);
+    this.name = 'TypeError';
+    this.parameter = parameter;
+  }
+}
+
+/** A value of the right type but outside what is allowed. */
+export class LivefrRangeError extends RangeError {
+  readonly code = 'ERR_LIVEFR_OUT_OF_RANGE';
+  readonly parameter: string;
+  constructor(parameter: string, message: string) {
+    super(message);
+    this.name = 'RangeError';
+    this.parameter = parameter;
+  }
+}
+
+/** A model file is missing, corrupt, tampered with, or of an unexpected layout. */
+export class ModelError extends LivefrError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_MODEL', message, options);
+    this.name = 'ModelError';
+  }
+}
+
+/** An image or video could not be decoded. */
+export class DecodeError extends LivefrError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_DECODE', message, options);
+    this.name = 'DecodeError';
+  }
+}
+
+/** A livefr file (watchlist, audit log, cache) is corrupt or of another version. */
+export class FileFormatError extends LivefrError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_FILE_FORMAT', message, options);
+    this.name = 'FileFormatError';
+  }
+}
+
+/** An operation is not allowed in the object's current state (closed, busy, ...). */
+export class StateError extends LivefrError {
+  constructor(message: string) {
+    super('ERR_LIVEFR_STATE', message);
+    this.name = 'StateError';
+  }
+}
+
+/** The native addon could not be loaded or lacks a compiled feature. */
+export class NativeError extends LivefrError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_NATIVE', message, options);
+    this.name = 'NativeError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as { length?: number }).length ?? value.byteLength})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'function') return 'function';
+  return (value as object).constructor?.name ?? typeof value;
+}
+
+/** `Expected <expected> for <parameter> but received <value>` as a TypeError. */
+export function invalidType(parameter: string, expected: string, received: unknown): LivefrTypeError {
+  return new LivefrTypeError(parameter, `Expected ${expected} for ${parameter} but received ${describe(received)}`);
+}
+
+/** `Expected <expected> for <parameter> but received <value>` as a RangeError. */
+export function outOfRange(parameter: string, expected: string, received: unknown): LivefrRangeError {
+  return new LivefrRangeError(parameter, `Expected ${expected} for ${parameter} but received ${describe(received)}`);
+}

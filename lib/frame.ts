@@ -1,0 +1,148 @@
+/**
+ * Frames: views over caller memory. Nothing here copies pixels; the native
+ * core reads `data` in place. `validateFrame` checks every size before any
+ * native code touches the memory.
+ */
+import { readFile } from 'node:fs/promises';
+import { DecodeError, invalidType, outOfRange } from './errors.js';
+import { checkInteger, isPlainObject } from './validate.js';
+
+export const PIXEL_FORMATS = ['rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'] as const;
+export type PixelFormat = (typeof PIXEL_FORMATS)[number];
+
+/**
+ * A view over pixels in caller memory.
+ *
+ * - Packed formats (`rgb`, `bgr`, `rgba`, `bgra`, `gray`): `stride` is the
+ *   number of bytes from one row to the next (default: width x channels).
+ * - `nv12`: a Y plane of `height` rows of `stride` bytes, then an interleaved
+ *   UV plane of ceil(height/2) rows of `stride` bytes
+ *   (stride >= 2 x ceil(width/2)).
+ * - `i420`: a Y plane of `height` rows of `stride` bytes, then a U plane and a
+ *   V plane, each ceil(height/2) rows of ceil(stride/2) bytes.
+ */
+export interface Frame {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: PixelFormat;
+  stride?: number;
+}
+
+/** A validated frame with its layout made explicit. */
+export interface FrameLayout {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: PixelFormat;
+  /** Bytes per row of the (first) plane. */
+  stride: number;
+  /** Bytes per row of the chroma planes (nv12, i420), else 0. */
+  chromaStride: number;
+  /** Bytes the frame spans in `data`. */
+  byteLength: number;
+}
+
+export const MAX_DIMENSION = 32768;
+
+export function channelsOf(format: PixelFormat): number {
+  switch (format) {
+    case 'rgb':
+    case 'bgr':
+      return 3;
+    case 'rgba':
+    case 'bgra':
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+/** Checks a frame and returns its layout; throws a typed error naming `param`. */
+export function validateFrame(frame: unknown, param = 'frame'): FrameLayout {
+  if (!isPlainObject(frame)) throw invalidType(param, 'a Frame object { data, width, height, format }', frame);
+  const f = frame as Record<string, unknown>;
+  const data = f.data;
+  if (!(data instanceof Uint8Array) && !(data instanceof Uint8ClampedArray)) {
+    throw invalidType(`${param}.data`, 'a Uint8Array or Buffer', data);
+  }
+  const width = checkInteger(`${param}.width`, f.width, 1, MAX_DIMENSION);
+  const height = checkInteger(`${param}.height`, f.height, 1, MAX_DIMENSION);
+  const format = f.format;
+  if (typeof format !== 'string' || !(PIXEL_FORMATS as readonly string[]).includes(format)) {
+    const fn = typeof format === 'string' ? outOfRange : invalidType;
+    throw fn(`${param}.format`, `one of ${PIXEL_FORMATS.map((p) => `'${p}'`).join(', ')}`, format);
+  }
+  const fmt = format as PixelFormat;
+  const ch = channelsOf(fmt);
+  const chromaW = Math.ceil(width / 2);
+  const chromaH = Math.ceil(height / 2);
+  const minStride = fmt === 'nv12' ? 2 * chromaW : width * ch;
+  const stride = f.stride === undefined ? minStride : checkInteger(`${param}.stride`, f.stride, 1, MAX_DIMENSION * 4);
+  if (stride < minStride) throw outOfRange(`${param}.stride`, `at least ${minStride} bytes per row for ${width} px of ${fmt}`, stride);
+  let byteLength: number;
+  let chromaStride = 0;
+  switch (fmt) {
+    case 'nv12':
+      chromaStride = stride;
+      byteLength = stride * height + stride * (chromaH - 1) + 2 * chromaW;
+      break;
+    case 'i420':
+      chromaStride = Math.ceil(stride / 2);
+      byteLength = stride * height + chromaStride * chromaH + chromaStride * (chromaH - 1) + chromaW;
+      break;
+    default:
+      byteLength = stride * (height - 1) + width * ch;
+  }
+  if (data.byteLength < byteLength) {
+    throw outOfRange(`${param}.data`, `at least ${byteLength} bytes for a ${width}x${height} ${fmt} frame with stride ${stride}`, data);
+  }
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { data: bytes, width, height, format: fmt, stride, chromaStride, byteLength };
+}
+
+export interface LoadImageOptions {
+  /** Output format (default 'rgb'). */
+  format?: 'rgb' | 'bgr' | 'gray';
+}
+
+/**
+ * Decodes a JPEG, PNG or WebP file (or its bytes) into an RGB frame.
+ * EXIF orientation is applied. Corrupt input throws a DecodeError.
+ */
+export async function loadImage(input: string | Uint8Array, options: LoadImageOptions = {}): Promise<Frame> {
+  let bytes: Uint8Array;
+  if (typeof input === 'string') {
+    if (input.length === 0) throw invalidType('input', 'a file path or image bytes', input);
+    try {
+      bytes = await readFile(input);
+    } catch (err) {
+      throw new DecodeError(`Cannot read image file ${JSON.stringify(input)}: ${(err as Error).message}`, { cause: err });
+    }
+  } else if (input instanceof Uint8Array) {
+    bytes = input;
+  } else {
+    throw invalidType('input', 'a file path or a Uint8Array/Buffer of JPEG, PNG or WebP bytes', input);
+  }
+  const format = options.format ?? 'rgb';
+  if (!['rgb', 'bgr', 'gray'].includes(format)) throw outOfRange('options.format', "'rgb', 'bgr' or 'gray'", format);
+  const { default: sharp } = await import('sharp');
+  const name = typeof input === 'string' ? JSON.stringify(input) : 'buffer';
+  try {
+    let img = sharp(bytes, { failOn: 'error' }).rotate();
+    img = format === 'gray' ? img.grayscale().toColourspace('b-w') : img.toColourspace('srgb').removeAlpha();
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const expectCh = format === 'gray' ? 1 : 3;
+    if (info.channels !== expectCh) throw new Error(`decoder returned ${info.channels} channels`);
+    if (format === 'bgr') {
+      for (let i = 0; i < data.length; i += 3) {
+        const r = data[i]!;
+        data[i] = data[i + 2]!;
+        data[i + 2] = r;
+      }
+    }
+    return { data, width: info.width, height: info.height, format };
+  } catch (err) {
+    throw new DecodeError(`Cannot decode image ${name} (expected JPEG, PNG or WebP): ${(err as Error).message}`, { cause: err });
+  }
+}

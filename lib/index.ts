@@ -1,0 +1,10 @@
+/**
+ * livefr: live facial recognition for Node.js.
+ */
+export * from './errors.js';
+export { loadImage, validateFrame, PIXEL_FORMATS } from './frame.js';
+export type { Frame, FrameLayout, PixelFormat, LoadImageOptions } from './frame.js';
+export { buildInfo } from './native.js';
+export type { BuildInfo } from './native.js';
+export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
+export type { InferenceOptions, ExecutionProvider, Tensor, RunResult } from './inference/pool.js';

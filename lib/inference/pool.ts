@@ -1,0 +1,229 @@
+/**
+ * A pool of worker threads, each holding one ONNX Runtime session of the
+ * same model. `run()` hands input tensors to an idle worker by transferring
+ * their ArrayBuffers (no copy) and resolves with the outputs; the input
+ * buffers come back too, so callers can reuse them.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ModelError, StateError, invalidType, outOfRange } from '../errors.js';
+import { checkInteger, checkOptions } from '../validate.js';
+import type { ReadyReply, ResultReply, TensorMessage, WorkerReply } from './protocol.js';
+
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface InferenceOptions {
+  /** Execution providers in order of preference; CPU is always the fallback. Default ['cpu']. */
+  executionProviders?: ExecutionProvider[];
+  /** Worker threads, each with its own session (default 1). */
+  workers?: number;
+  /** Threads ONNX Runtime uses inside each session (default: cores / workers). */
+  intraOpNumThreads?: number;
+}
+
+export const INFERENCE_OPTION_KEYS = ['executionProviders', 'workers', 'intraOpNumThreads'] as const;
+
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+export interface RunResult {
+  outputs: Record<string, Tensor>;
+  /** The feeds' buffers, returned after the run for reuse (same shapes). */
+  feeds: Record<string, Tensor>;
+}
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { code: 'LIVEFR_EXECUTION_PROVIDER' });
+}
+
+interface Job {
+  id: number;
+  feeds: Record<string, TensorMessage>;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Job | null;
+}
+
+/** Validates and normalises inference options. */
+export function normaliseInferenceOptions(param: string, value: unknown): Required<InferenceOptions> {
+  const o = checkOptions(param, value, INFERENCE_OPTION_KEYS);
+  let eps: ExecutionProvider[] = ['cpu'];
+  if (o.executionProviders !== undefined) {
+    if (!Array.isArray(o.executionProviders) || o.executionProviders.length === 0) {
+      throw invalidType(`${param}.executionProviders`, 'a non-empty array of provider names', o.executionProviders);
+    }
+    eps = o.executionProviders.map((p, i) => {
+      if (typeof p !== 'string' || !(EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
+        throw outOfRange(`${param}.executionProviders[${i}]`, `one of ${EXECUTION_PROVIDERS.join(', ')}`, p);
+      }
+      return p as ExecutionProvider;
+    });
+  }
+  const cores = availableParallelism();
+  const workers = o.workers === undefined ? 1 : checkInteger(`${param}.workers`, o.workers, 1, 64);
+  const intra =
+    o.intraOpNumThreads === undefined
+      ? Math.max(1, Math.floor(cores / workers))
+      : checkInteger(`${param}.intraOpNumThreads`, o.intraOpNumThreads, 1, 256);
+  return { executionProviders: eps, workers, intraOpNumThreads: intra };
+}
+
+export class InferencePool {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  readonly inputShapes: Record<string, (number | string)[]>;
+  /** The provider that actually runs the model ('cpu' after a fallback). */
+  readonly provider: string;
+  private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(slots: Slot[], ready: ReadyReply) {
+    this.slots = slots;
+    this.inputNames = ready.inputNames;
+    this.outputNames = ready.outputNames;
+    this.inputShapes = ready.inputShapes;
+    this.provider = ready.provider;
+    for (const slot of slots) this.attach(slot);
+  }
+
+  /** Starts the workers and loads the model in each. */
+  static async create(model: string | Uint8Array, options?: InferenceOptions, param = 'model'): Promise<InferencePool> {
+    const opts = normaliseInferenceOptions('options', options);
+    if (typeof model === 'string') {
+      if (!existsSync(model) || !statSync(model).isFile()) {
+        throw new ModelError(`Model file not found for ${param}: ${JSON.stringify(model)}`);
+      }
+    } else if (!(model instanceof Uint8Array) || model.byteLength === 0) {
+      throw invalidType(param, 'a path to an .onnx file or its bytes', model);
+    }
+    const url = new URL('./worker.js', import.meta.url);
+    const slots: Slot[] = [];
+    let first: ReadyReply | undefined;
+    try {
+      for (let i = 0; i < opts.workers; i++) {
+        const worker = new Worker(url);
+        worker.unref();
+        slots.push({ worker, busy: null });
+        const ready = await new Promise<ReadyReply>((resolve, reject) => {
+          const onMessage = (m: WorkerReply) => {
+            cleanup();
+            if (m.type === 'ready') resolve(m);
+            else reject(new ModelError(`Cannot load model ${typeof model === 'string' ? JSON.stringify(model) : '(bytes)'} for ${param}: ${m.type === 'error' ? m.message : 'unexpected reply'}`));
+          };
+          const onError = (e: Error) => {
+            cleanup();
+            reject(new ModelError(`Inference worker failed while loading ${param}: ${e.message}`, { cause: e }));
+          };
+          const cleanup = () => {
+            worker.off('message', onMessage);
+            worker.off('error', onError);
+          };
+          worker.on('message', onMessage);
+          worker.on('error', onError);
+          worker.postMessage({ type: 'init', model, executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads });
+        });
+        first ??= ready;
+      }
+    } catch (err) {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+      throw err;
+    }
+    for (const w of first!.warnings) warnOnce(`livefr: ${w}`);
+    return new InferencePool(slots, first!);
+  }
+
+  private attach(slot: Slot): void {
+    slot.worker.on('message', (m: WorkerReply) => {
+      const job = slot.busy;
+      if (!job) return;
+      if (m.type === 'result' && m.id === job.id) {
+        slot.busy = null;
+        job.resolve({ outputs: m.outputs, feeds: (m as ResultReply).feeds });
+      } else if (m.type === 'error' && m.id === job.id) {
+        slot.busy = null;
+        job.reject(new ModelError(`Inference failed: ${m.message}`));
+      }
+      this.pump();
+    });
+    slot.worker.on('error', (e) => {
+      const job = slot.busy;
+      slot.busy = null;
+      job?.reject(new ModelError(`Inference worker crashed: ${e.message}`, { cause: e }));
+    });
+    slot.worker.on('exit', () => {
+      const job = slot.busy;
+      slot.busy = null;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      job?.reject(new StateError('Inference worker exited'));
+      if (this.slots.length === 0) {
+        for (const q of this.queue.splice(0)) q.reject(new StateError('All inference workers have exited'));
+      }
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.busy) continue;
+      const job = this.queue.shift()!;
+      slot.busy = job;
+      const transfer = Object.values(job.feeds).map((t) => t.data.buffer as ArrayBuffer);
+      slot.worker.postMessage({ type: 'run', id: job.id, feeds: job.feeds }, transfer);
+    }
+  }
+
+  /** Number of runs waiting or running. */
+  get pending(): number {
+    return this.queue.length + this.slots.filter((s) => s.busy).length;
+  }
+
+  /**
+   * Runs the model. The feeds' ArrayBuffers are transferred to the worker
+   * (they are detached here until the result hands them back in `feeds`).
+   * A feed's Float32Array must own its whole ArrayBuffer.
+   */
+  run(feeds: Record<string, Tensor>): Promise<RunResult> {
+    if (this.closed) return Promise.reject(new StateError('The inference pool is closed'));
+    for (const [name, t] of Object.entries(feeds)) {
+      if (!this.inputNames.includes(name)) {
+        return Promise.reject(outOfRange('feeds', `inputs named ${this.inputNames.join(', ')}`, name));
+      }
+      if (!(t.data instanceof Float32Array) || t.data.byteOffset !== 0 || t.data.byteLength !== t.data.buffer.byteLength) {
+        return Promise.reject(invalidType(`feeds.${name}.data`, 'a Float32Array that owns its whole ArrayBuffer', t.data));
+      }
+      if (t.data.buffer instanceof SharedArrayBuffer) {
+        return Promise.reject(invalidType(`feeds.${name}.data`, 'a Float32Array over a plain ArrayBuffer (not shared)', t.data));
+      }
+      const n = t.dims.reduce((a, b) => a * b, 1);
+      if (n !== t.data.length) {
+        return Promise.reject(outOfRange(`feeds.${name}.dims`, `dims whose product is ${t.data.length}`, t.dims));
+      }
+    }
+    return new Promise<RunResult>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, feeds: feeds as Record<string, TensorMessage>, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Stops the workers; pending runs are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.reject(new StateError('The inference pool was closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,9 @@
+#include "livefr/common.h"
+
+namespace livefr {
+
+void InitImage(Napi::Env env, Napi::Object exports) {
+  // Bindings of this module are registered here.
+}
+
+}  // namespace livefr

