@@ -4,6 +4,7 @@
 export * from './errors.js';
 export { loadImage, validateFrame, PIXEL_FORMATS } from './frame.js';
 export type { Frame, FrameLayout, PixelFormat, LoadImageOptions } from './frame.js';
+export type { Box, Point, Face } from './types.js';
 export { buildInfo } from './native.js';
 export type { BuildInfo } from './native.js';
 export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
