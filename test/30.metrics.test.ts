@@ -1,0 +1,203 @@
+// Hand-computed cases for the evaluation metrics (lib/eval/metrics.ts,
+// lib/eval/stats.ts, lib/eval/demographics.ts). Runs everywhere: no models, no data.
+import { describe, expect, it } from 'vitest';
+import {
+  bestAccuracyThreshold,
+  clopperPearsonInterval,
+  detCurve,
+  fnirAtFpir,
+  kFoldAccuracy,
+  nextUp32,
+  rank1,
+  ratesAtThreshold,
+  roc,
+  tarAtFar,
+  thresholdForRate,
+  wilsonInterval,
+} from '../dist/eval/metrics.js';
+import { groupDifferentials } from '../dist/eval/demographics.js';
+
+describe('nextUp32', () => {
+  it('is the next float32 above a value', () => {
+    expect(nextUp32(1)).toBe(1 + 2 ** -23);
+    expect(nextUp32(-1)).toBe(-1 + 2 ** -24);
+    expect(nextUp32(0)).toBeGreaterThan(0);
+    expect(nextUp32(0.7)).toBe(Math.fround(0.7000000476837158));
+    expect(nextUp32(-Infinity)).toBeLessThan(-1e38);
+  });
+});
+
+describe('roc', () => {
+  // genuine 0.9 0.8 0.8 0.3; impostor 0.8 0.5 0.1 0.1; accept when score >= t.
+  const g = [0.9, 0.8, 0.8, 0.3];
+  const im = [0.8, 0.5, 0.1, 0.1];
+  it('has one point per distinct score, ties crossing together', () => {
+    const pts = roc(g, im).map((p) => [p.threshold, p.tar, p.far]);
+    expect(pts).toEqual([
+      [Infinity, 0, 0],
+      [0.9, 0.25, 0],
+      [0.8, 0.75, 0.25],
+      [0.5, 0.75, 0.5],
+      [0.3, 1, 0.5],
+      [0.1, 1, 1],
+    ]);
+  });
+  it('DET points are (FAR, 1 - TAR) and thinning keeps both ends', () => {
+    const det = detCurve(g, im);
+    expect(det[2]).toEqual({ threshold: 0.8, fpr: 0.25, fnr: 0.25 });
+    const thin = detCurve(g, im, 3);
+    expect(thin).toHaveLength(3);
+    expect(thin[0]!.threshold).toBe(Infinity);
+    expect(thin[2]!.threshold).toBe(0.1);
+  });
+  it('rejects NaN naming the index and empty lists', () => {
+    expect(() => roc([0.1, NaN], im)).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/genuine\[1\]/) }));
+    expect(() => roc([], im)).toThrow(/genuine/);
+    expect(() => roc('x' as never, im)).toThrow(expect.objectContaining({ name: 'TypeError' }));
+  });
+});
+
+describe('thresholdForRate', () => {
+  it('lets floor(target*n) negatives through', () => {
+    const neg = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0];
+    const op = thresholdForRate(neg, 0.2);
+    expect(op.threshold).toBe(nextUp32(0.7));
+    expect(op.falseEvents).toBe(2);
+    expect(op.rate).toBe(0.2);
+  });
+  it('never splits ties: fewer events when the boundary is tied', () => {
+    const op = thresholdForRate([0.9, 0.8, 0.8, 0.1], 0.5);
+    expect(op.falseEvents).toBe(1);
+    expect(op.rate).toBe(0.25);
+  });
+  it('rejects a target outside (0, 1)', () => {
+    expect(() => thresholdForRate([0.1], 0)).toThrow(/target/);
+    expect(() => thresholdForRate([0.1], 1)).toThrow(/target/);
+  });
+});
+
+describe('tarAtFar', () => {
+  const genuine = [0.95, 0.85, 0.75, 0.65];
+  const impostor = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0];
+  it('sets the threshold on impostors and counts genuine accepts', () => {
+    // FAR 0.2 on 10 impostors rests on 2 expected errors: allowed here with minExpectedErrors 2.
+    const [a, b] = tarAtFar(genuine, impostor, [0.3, 0.2], { minExpectedErrors: 2 });
+    expect(a).toMatchObject({ target: 0.3, tar: 1, falseEvents: 3, negatives: 10, achievedRate: 0.3, refused: null });
+    expect(b).toMatchObject({ target: 0.2, tar: 0.75, falseEvents: 2, misses: 1, positives: 4 });
+    expect(b!.threshold).toBe(nextUp32(0.7));
+    // Clopper-Pearson interval of the miss rate 1/4
+    expect(b!.missRateInterval!.low).toBeCloseTo(0.006309, 5);
+    expect(b!.missRateInterval!.high).toBeCloseTo(0.805880, 5);
+  });
+  it('refuses a figure resting on too few impostors (rule of three), with the reason', () => {
+    const [c] = tarAtFar(genuine, impostor, [0.1]);
+    expect(c!.tar).toBeNull();
+    expect(c!.threshold).toBeNull();
+    expect(c!.refused).toMatch(/FAR 0\.1 needs at least 30 impostor scores.*has 10/);
+    const [d] = tarAtFar(genuine, impostor, [0.1], { minExpectedErrors: 1 });
+    expect(d!.tar).toBe(0.5);
+  });
+});
+
+describe('open-set FNIR at FPIR, rank-1', () => {
+  // Mated top-1 scores; the 4th search's top candidate is not its mate.
+  const scores = { mated: [0.9, 0.8, 0.7, 0.95], matedHit: [1, 1, 1, 0], nonMated: [0.85, 0.6, 0.5, 0.4, 0.3, 0.2] };
+  it('counts a wrong rank-1 candidate as a miss at every threshold', () => {
+    const [a, b, c] = fnirAtFpir(scores, [0.5, 0.2, 0.1], { minExpectedErrors: 1 });
+    expect(a).toMatchObject({ fpir: 0.5, fnir: 0.25, falseEvents: 3, achievedRate: 0.5 });
+    expect(a!.threshold).toBe(nextUp32(0.4));
+    expect(b).toMatchObject({ fpir: 0.2, fnir: 0.25, falseEvents: 1 });
+    expect(c!.fnir).toBeNull();
+    expect(c!.refused).toMatch(/FPIR 0\.1 needs at least 10 non-mated searches/);
+  });
+  it('rates at a fixed threshold, with counts', () => {
+    const r = ratesAtThreshold(scores, 0.75);
+    expect(r).toMatchObject({ fnir: 0.5, misses: 2, mated: 4, fpir: 1 / 6, falseAlerts: 1, nonMated: 6 });
+  });
+  it('rank-1 ignores the threshold', () => {
+    expect(rank1(scores.matedHit)).toMatchObject({ rate: 0.75, hits: 3, searches: 4 });
+  });
+  it('needs one hit flag per mated search', () => {
+    expect(() => fnirAtFpir({ ...scores, matedHit: [1] }, [0.5])).toThrow(/matedHit/);
+  });
+  it('treats -Infinity (face not detected) as never alerting', () => {
+    const r = ratesAtThreshold({ mated: [-Infinity, 0.9], matedHit: [1, 1], nonMated: [-Infinity, 0.1] }, -0.5);
+    expect(r.fnir).toBe(0.5);
+    expect(r.fpir).toBe(0.5);
+  });
+});
+
+describe('k-fold accuracy', () => {
+  // fold 0: genuine 0.9 0.7, impostor 0.4 0.6; fold 1: genuine 0.8 0.5, impostor 0.3 0.55.
+  const s = [0.9, 0.7, 0.4, 0.6, 0.8, 0.5, 0.3, 0.55];
+  const gen = [1, 1, 0, 0, 1, 1, 0, 0];
+  const fold = [0, 0, 0, 0, 1, 1, 1, 1];
+  it('chooses the threshold on the other folds', () => {
+    // Train on fold 1: candidates 0.4 and 0.675 both give 3/4; the middle (first of two) is 0.4.
+    // Test fold 0 at 0.4: 0.9, 0.7 accepted; 0.4 and 0.6 wrongly accepted -> 2/4.
+    // Train on fold 0: best 0.65 (4/4). Test fold 1: 0.8 ok, 0.5 missed, 0.3 and 0.55 ok -> 3/4.
+    const r = kFoldAccuracy(s, gen, fold);
+    expect(r.folds.map((f) => [f.fold, f.accuracy])).toEqual([
+      [0, 0.5],
+      [1, 0.75],
+    ]);
+    expect(r.folds[0]!.threshold).toBeCloseTo(0.4, 12);
+    expect(r.folds[1]!.threshold).toBeCloseTo(0.65, 12);
+    expect(r.accuracy).toBeCloseTo(0.625, 12);
+    expect(r.std).toBeCloseTo(0.1767767, 6);
+  });
+  it('best threshold on separable data gives all correct', () => {
+    expect(bestAccuracyThreshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toEqual({ threshold: 0.5, correct: 4 });
+  });
+  it('needs two folds and matching lengths', () => {
+    expect(() => kFoldAccuracy(s, gen, [0, 0, 0, 0, 0, 0, 0, 0])).toThrow(/fold/);
+    expect(() => kFoldAccuracy(s, [1], fold)).toThrow(/genuine/);
+  });
+});
+
+describe('confidence intervals', () => {
+  it('Wilson 5/10', () => {
+    const w = wilsonInterval(5, 10);
+    expect(w.low).toBeCloseTo(0.236593, 5);
+    expect(w.high).toBeCloseTo(0.763407, 5);
+  });
+  it('Clopper-Pearson 5/10, 0/10 and 10/10', () => {
+    const c = clopperPearsonInterval(5, 10);
+    expect(c.low).toBeCloseTo(0.187086, 5);
+    expect(c.high).toBeCloseTo(0.812914, 5);
+    expect(clopperPearsonInterval(0, 10).high).toBeCloseTo(1 - 0.025 ** (1 / 10), 6);
+    expect(clopperPearsonInterval(0, 10).low).toBe(0);
+    expect(clopperPearsonInterval(10, 10).high).toBe(1);
+  });
+  it('rejects k > n naming k', () => {
+    expect(() => wilsonInterval(11, 10)).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/\bk\b/) }));
+  });
+});
+
+describe('demographic differentials', () => {
+  it('per-group FNIR/FPIR at one threshold and worst/best ratios', () => {
+    const d = groupDifferentials(
+      [
+        { group: 'A', matedScore: 0.9, matedHit: true },
+        { group: 'A', matedScore: 0.4, matedHit: true },
+        { group: 'B', matedScore: 0.9, matedHit: true },
+        { group: 'B', matedScore: 0.8, matedHit: false },
+      ],
+      [
+        { group: 'A', score: 0.6 },
+        { group: 'A', score: 0.1 },
+        { group: 'B', score: 0.2 },
+        { group: 'B', score: 0.3 },
+      ],
+      0.5,
+    );
+    const a = d.groups.find((g) => g.group === 'A')!;
+    const b = d.groups.find((g) => g.group === 'B')!;
+    expect(a).toMatchObject({ mated: 2, misses: 1, fnir: 0.5, nonMated: 2, falseAlerts: 1, fpir: 0.5 });
+    expect(b).toMatchObject({ mated: 2, misses: 1, fnir: 0.5, nonMated: 2, falseAlerts: 0, fpir: 0 });
+    expect(d.fnirRatio).toBe(1);
+    // best FPIR is 0: ratio is Infinity (reported as such, not hidden)
+    expect(d.fpirRatio).toBe(Infinity);
+    expect(d.threshold).toBe(0.5);
+  });
+});
