@@ -79,10 +79,36 @@ async function importConverter(rel: string, fn: string, spec: ModelSpec): Promis
 
 function asBytes(spec: ModelSpec, r: unknown): Converted {
   if (r instanceof Uint8Array) return { bytes: r };
-  const o = r as { bytes?: unknown; onnx?: unknown; model?: unknown; input?: Partial<InputSpec>; outputLayout?: string };
-  const bytes = o?.bytes ?? o?.onnx ?? o?.model;
+  const o = r as {
+    bytes?: unknown;
+    onnx?: unknown;
+    input?: { dims?: (number | string)[]; colourOrder?: string; normalisation?: { mean: number[]; std: number[] } } & Partial<InputSpec>;
+    outputs?: { name: string; layout?: string }[];
+    outputLayout?: string;
+  };
+  const bytes = o?.onnx ?? o?.bytes;
   if (!(bytes instanceof Uint8Array)) throw new ModelError(`Model ${spec.name}: the ${spec.converter} converter returned no ONNX bytes`);
-  return { bytes, ...(o.input ? { input: o.input } : {}), ...(o.outputLayout ? { outputLayout: o.outputLayout } : {}) };
+  const out: Converted = { bytes };
+  const inp = o.input;
+  if (inp) {
+    const input: Partial<InputSpec> = {};
+    const dims = inp.dims;
+    if (dims && dims.length === 4 && Number(dims[1]) === 3 && Number.isFinite(Number(dims[2])) && Number.isFinite(Number(dims[3]))) {
+      input.height = Number(dims[2]);
+      input.width = Number(dims[3]);
+    }
+    const order = inp.colourOrder ?? inp.channelOrder;
+    if (order === 'rgb' || order === 'bgr') input.channelOrder = order;
+    const norm = inp.normalisation ?? (inp.mean && inp.std ? { mean: inp.mean, std: inp.std } : undefined);
+    if (norm && norm.mean.length === 3 && norm.std.length === 3) {
+      input.mean = [norm.mean[0]!, norm.mean[1]!, norm.mean[2]!];
+      input.std = [norm.std[0]!, norm.std[1]!, norm.std[2]!];
+    }
+    out.input = input;
+  }
+  if (o.outputLayout) out.outputLayout = o.outputLayout;
+  else if (o.outputs?.length) out.outputLayout = o.outputs.map((x) => `${x.name}: ${x.layout ?? ''}`).join('; ');
+  return out;
 }
 
 /** Converts the model of `spec` from the package at `packageDir`. */
