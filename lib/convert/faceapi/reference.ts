@@ -19,12 +19,14 @@ export type ReferenceJob =
   | { op: 'ssd'; width: number; height: number; rgb: Uint8Array }
   /** face-api's locateFaces on any image: boxes in pixels and scores after its NMS. */
   | { op: 'locate'; width: number; height: number; rgb: Uint8Array; minConfidence?: number }
+  /** face-api's detectAllFaces(SSD).withFaceLandmarks() on any image: per face box, score and 68 points in pixels. */
+  | { op: 'full'; width: number; height: number; rgb: Uint8Array; minConfidence?: number }
   /** landmark net output [136] (relative 0..1) on a 112x112 RGB crop. */
   | { op: 'landmarks' | 'landmarks-tiny'; width: number; height: number; rgb: Uint8Array };
 
 export interface ReferenceResult {
   /** Float outputs by name (descriptor | boxes, scores | landmarks). */
-  [name: string]: Float32Array | { x: number; y: number; width: number; height: number; score: number }[];
+  [name: string]: Float32Array | { x: number; y: number; width: number; height: number; score: number; points?: [number, number][] }[];
 }
 
 function f32ToB64(a: Float32Array): string {
@@ -75,6 +77,10 @@ async function childMain(): Promise<void> {
   const need = new Set(jobs.map((j) => j.op));
   if (need.has('descriptor')) await nets.faceRecognitionNet.loadFromDisk(dir);
   if (need.has('ssd') || need.has('locate')) await nets.ssdMobilenetv1.loadFromDisk(dir);
+  if (need.has('full')) {
+    await nets.ssdMobilenetv1.loadFromDisk(dir);
+    await nets.faceLandmark68Net.loadFromDisk(dir);
+  }
   if (need.has('landmarks')) await nets.faceLandmark68Net.loadFromDisk(dir);
   if (need.has('landmarks-tiny')) await nets.faceLandmark68TinyNet.loadFromDisk(dir);
   const results: Record<string, unknown>[] = [];
@@ -94,6 +100,19 @@ async function childMain(): Promise<void> {
       const dets = (await nets.ssdMobilenetv1.locateFaces(img, opts)) as any[];
       results.push({
         faces: dets.map((d) => ({ x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height, score: d.score })),
+      });
+    } else if (j.op === 'full') {
+      const opts = new faceapi.SsdMobilenetv1Options({ minConfidence: (j as { minConfidence?: number }).minConfidence ?? 0.5 });
+      const dets = (await faceapi.detectAllFaces(img, opts).withFaceLandmarks()) as any[];
+      results.push({
+        faces: dets.map((d) => ({
+          x: d.detection.box.x,
+          y: d.detection.box.y,
+          width: d.detection.box.width,
+          height: d.detection.box.height,
+          score: d.detection.score,
+          points: d.landmarks.positions.map((p: any) => [p.x, p.y]),
+        })),
       });
     } else {
       const net = j.op === 'landmarks' ? nets.faceLandmark68Net : nets.faceLandmark68TinyNet;
