@@ -1,9 +1,314 @@
+// N-API bindings of the image module. Every JS value is parsed into a plain
+// baton on the JS thread; the AsyncWorkers' Execute() runs pure C++ over
+// caller memory kept alive by references held on the worker.
+#include <cmath>
+#include <string>
+
 #include "livefr/common.h"
+#include "livefr/image.h"
 
 namespace livefr {
+namespace {
+
+using image::Format;
+using image::FrameView;
+
+struct FrameArg {
+  FrameView view;
+  Napi::Value data;
+};
+
+Format ParseFormat(Napi::Env env, const Napi::Value& v, const std::string& param) {
+  static const char* names[] = {"rgb", "bgr", "rgba", "bgra", "gray", "nv12", "i420"};
+  if (!v.IsString()) ThrowType(env, param, "a pixel format string");
+  const std::string s = v.As<Napi::String>().Utf8Value();
+  for (int i = 0; i < 7; i++) {
+    if (s == names[i]) return static_cast<Format>(i);
+  }
+  ThrowRange(env, param, "one of 'rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'");
+}
+
+// Re-checks a frame already validated in TypeScript: a mistake here is a segfault.
+FrameArg ParseFrame(Napi::Env env, const Napi::Value& v, const std::string& param) {
+  if (!v.IsObject()) ThrowType(env, param, "a Frame object");
+  Napi::Object o = v.As<Napi::Object>();
+  FrameArg fa;
+  fa.data = o.Get("data");
+  ByteView bytes = GetBytes(env, fa.data, param + ".data");
+  FrameView& f = fa.view;
+  f.data = bytes.data;
+  f.byteLength = bytes.length;
+  f.width = static_cast<int>(GetInt(env, o, "width", param + ".width", 1, 32768));
+  f.height = static_cast<int>(GetInt(env, o, "height", param + ".height", 1, 32768));
+  f.format = ParseFormat(env, o.Get("format"), param + ".format");
+  f.stride = static_cast<int>(GetInt(env, o, "stride", param + ".stride", 1, 32768 * 4));
+  f.chromaStride = f.format == Format::kNv12 ? f.stride : (f.format == Format::kI420 ? (f.stride + 1) / 2 : 0);
+  const size_t need = image::RequiredBytes(f.format, f.width, f.height, f.stride);
+  if (need == 0) ThrowRange(env, param + ".stride", "a stride large enough for the frame width");
+  if (need > bytes.length) ThrowRange(env, param + ".data", "at least " + std::to_string(need) + " bytes");
+  return fa;
+}
+
+void ParseTriple(Napi::Env env, const Napi::Object& o, const char* key, const std::string& param, float* out,
+                 bool positive) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) ThrowType(env, param, "an array of 3 numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) ThrowType(env, param, "an array of 3 numbers");
+    const double d = e.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || (positive && !(d > 0))) ThrowRange(env, param, positive ? "positive finite numbers" : "finite numbers");
+    out[i] = static_cast<float>(d);
+  }
+}
+
+image::SimdLevel ParseLevel(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsString()) ThrowType(env, "level", "'auto', 'scalar', 'avx2' or 'avx512'");
+  const std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "auto") return image::BestSimdLevel();
+  if (s == "scalar") return image::SimdLevel::kScalar;
+  if (s == "avx2") return image::SimdLevel::kAvx2;
+  if (s == "avx512") return image::SimdLevel::kAvx512;
+  ThrowRange(env, "level", "'auto', 'scalar', 'avx2' or 'avx512'");
+}
+
+// Base worker: holds references to the JS memory it reads and writes, and
+// settles a promise. Execute() of subclasses must not touch N-API.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Keep(const Napi::Value& v) { refs_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
+
+ protected:
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!rangeParam_.empty()) {
+      deferred_.Reject(Napi::RangeError::New(env, "Expected " + rangeExpected_ + " for " + rangeParam_).Value());
+    } else {
+      deferred_.Resolve(env.Undefined());
+    }
+    refs_.clear();
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(e.Value());
+    refs_.clear();
+  }
+  std::string rangeParam_, rangeExpected_;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+float* OutFloats(Napi::Env env, const Napi::Value& v, size_t expect, const std::string& param) {
+  size_t count = 0;
+  float* p = GetFloats(env, v, param, &count);
+  if (count != expect) ThrowRange(env, param, "a Float32Array of exactly " + std::to_string(expect) + " values");
+  return p;
+}
+
+// ---- letterbox(frame, params, out) -> Promise<void> -----------------------------
+class LetterboxWorker : public PromiseWorker {
+ public:
+  LetterboxWorker(Napi::Env env) : PromiseWorker(env, "livefr.letterbox") {}
+  FrameView frame;
+  image::LetterboxParams p;
+  float* out = nullptr;
+  image::SimdLevel level = image::SimdLevel::kScalar;
+  void Execute() override { image::Letterbox(frame, p, out, level); }
+};
+
+Napi::Value Letterbox(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FrameArg fa = ParseFrame(env, info[0], "frame");
+  if (!info[1].IsObject()) ThrowType(env, "options", "an options object");
+  Napi::Object o = info[1].As<Napi::Object>();
+  auto* w = new LetterboxWorker(env);
+  try {
+    image::LetterboxParams& p = w->p;
+    const FrameView& f = fa.view;
+    p.roiX = static_cast<int>(GetInt(env, o, "roiX", "options.roi.x", 0, f.width - 1));
+    p.roiY = static_cast<int>(GetInt(env, o, "roiY", "options.roi.y", 0, f.height - 1));
+    p.roiW = static_cast<int>(GetInt(env, o, "roiW", "options.roi.width", 1, f.width - p.roiX));
+    p.roiH = static_cast<int>(GetInt(env, o, "roiH", "options.roi.height", 1, f.height - p.roiY));
+    p.dstW = static_cast<int>(GetInt(env, o, "dstW", "options.width", 1, 16384));
+    p.dstH = static_cast<int>(GetInt(env, o, "dstH", "options.height", 1, 16384));
+    p.contentW = static_cast<int>(GetInt(env, o, "contentW", "options.width", 1, p.dstW));
+    p.contentH = static_cast<int>(GetInt(env, o, "contentH", "options.height", 1, p.dstH));
+    p.padX = static_cast<int>(GetInt(env, o, "padX", "options.width", 0, p.dstW - p.contentW));
+    p.padY = static_cast<int>(GetInt(env, o, "padY", "options.height", 0, p.dstH - p.contentH));
+    p.scaleX = GetNumber(env, o, "scaleX", "options.width");
+    p.scaleY = GetNumber(env, o, "scaleY", "options.height");
+    if (!(p.scaleX > 0) || !(p.scaleY > 0)) ThrowRange(env, "options.width", "a positive scale");
+    ParseTriple(env, o, "mean", "options.mean", p.mean, false);
+    ParseTriple(env, o, "std", "options.std", p.std, true);
+    p.bgr = o.Get("bgr").ToBoolean().Value();
+    p.padValue = static_cast<float>(GetNumber(env, o, "padValue", "options.padValue"));
+    w->out = OutFloats(env, info[2], static_cast<size_t>(3) * p.dstW * p.dstH, "out");
+  } catch (...) {
+    delete w;
+    throw;
+  }
+  w->frame = fa.view;
+  w->level = image::CurrentSimdLevel();
+  w->Keep(fa.data);
+  w->Keep(info[2]);
+  w->Queue();
+  return w->Promise();
+}
+
+// ---- alignFaces(frame, landmarks, params, out) -> Promise<void> ------------------
+class AlignWorker : public PromiseWorker {
+ public:
+  AlignWorker(Napi::Env env) : PromiseWorker(env, "livefr.alignFaces") {}
+  FrameView frame;
+  image::AlignParams p;
+  const float* landmarks = nullptr;
+  int n = 0;
+  float* out = nullptr;
+  image::SimdLevel level = image::SimdLevel::kScalar;
+  void Execute() override {
+    const int bad = image::AlignFaces(frame, landmarks, n, p, out, level);
+    if (bad >= 0) {
+      rangeParam_ = "landmarks[" + std::to_string(bad) + "]";
+      rangeExpected_ = "distinct landmark points (they all coincide)";
+    }
+  }
+};
+
+Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FrameArg fa = ParseFrame(env, info[0], "frame");
+  size_t nl = 0;
+  const float* lm = GetFloats(env, info[1], "landmarks", &nl);
+  if (nl == 0 || nl % 10 != 0) ThrowRange(env, "landmarks", "a Float32Array of n x 10 values");
+  for (size_t i = 0; i < nl; i++) {
+    if (!std::isfinite(lm[i])) ThrowRange(env, "landmarks", "finite values");
+  }
+  if (!info[2].IsObject()) ThrowType(env, "options", "an options object");
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto* w = new AlignWorker(env);
+  try {
+    image::AlignParams& p = w->p;
+    p.size = static_cast<int>(GetInt(env, o, "size", "options.size", 2, 4096));
+    size_t nt = 0;
+    const float* t = GetFloats(env, o.Get("template"), "options.template", &nt);
+    if (nt != 10) ThrowRange(env, "options.template", "a Float32Array of 10 values");
+    p.templ.assign(t, t + 10);
+    Napi::Value pts = o.Get("points");
+    if (!pts.IsArray()) ThrowType(env, "options.points", "an array of landmark indices");
+    Napi::Array pa = pts.As<Napi::Array>();
+    if (pa.Length() < 2 || pa.Length() > 5) ThrowRange(env, "options.points", "2 to 5 landmark indices");
+    for (uint32_t i = 0; i < pa.Length(); i++) {
+      p.points.push_back(static_cast<int>(GetIntArg(env, pa.Get(i), "options.points", 0, 4)));
+    }
+    ParseTriple(env, o, "mean", "options.mean", p.mean, false);
+    ParseTriple(env, o, "std", "options.std", p.std, true);
+    p.bgr = o.Get("bgr").ToBoolean().Value();
+    p.padValue = static_cast<float>(GetNumber(env, o, "padValue", "options.padValue"));
+    w->n = static_cast<int>(nl / 10);
+    w->out = OutFloats(env, info[3], static_cast<size_t>(w->n) * 3 * p.size * p.size, "out");
+  } catch (...) {
+    delete w;
+    throw;
+  }
+  w->frame = fa.view;
+  w->landmarks = lm;
+  w->level = image::CurrentSimdLevel();
+  w->Keep(fa.data);
+  w->Keep(info[1]);
+  w->Keep(info[3]);
+  w->Queue();
+  return w->Promise();
+}
+
+// ---- similarityTransform(src, dst) -> Float64Array(6) ------------------------------
+Napi::Value SimilarityTransform(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t ns = 0, nd = 0;
+  const float* s = GetFloats(env, info[0], "src", &ns);
+  const float* d = GetFloats(env, info[1], "dst", &nd);
+  if (ns < 4 || ns % 2 != 0 || ns > 2 * 1024) ThrowRange(env, "src", "a Float32Array of 2 to 1024 points (x, y)");
+  if (nd != ns) ThrowRange(env, "dst", "as many points as src");
+  for (size_t i = 0; i < ns; i++) {
+    if (!std::isfinite(s[i])) ThrowRange(env, "src", "finite values");
+    if (!std::isfinite(d[i])) ThrowRange(env, "dst", "finite values");
+  }
+  std::vector<int> pts(ns / 2);
+  for (size_t i = 0; i < pts.size(); i++) pts[i] = static_cast<int>(i);
+  double m[6];
+  if (!image::FitSimilarity(s, d, pts.data(), static_cast<int>(pts.size()), m)) {
+    ThrowRange(env, "src", "distinct points (they all coincide)");
+  }
+  Napi::Float64Array r = Napi::Float64Array::New(env, 6);
+  for (int i = 0; i < 6; i++) r[i] = m[i];
+  return r;
+}
+
+// ---- convertColor(frame, to, out) -> Promise<void> ---------------------------------
+class ConvertWorker : public PromiseWorker {
+ public:
+  ConvertWorker(Napi::Env env) : PromiseWorker(env, "livefr.convertColor") {}
+  FrameView frame;
+  image::Target to = image::Target::kRgb;
+  uint8_t* out = nullptr;
+  void Execute() override { image::ConvertColor(frame, to, out); }
+};
+
+Napi::Value ConvertColor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FrameArg fa = ParseFrame(env, info[0], "frame");
+  if (!info[1].IsString()) ThrowType(env, "to", "'rgb', 'bgr' or 'gray'");
+  const std::string to = info[1].As<Napi::String>().Utf8Value();
+  image::Target t;
+  if (to == "rgb") t = image::Target::kRgb;
+  else if (to == "bgr") t = image::Target::kBgr;
+  else if (to == "gray") t = image::Target::kGray;
+  else ThrowRange(env, "to", "'rgb', 'bgr' or 'gray'");
+  ByteView outb = GetBytes(env, info[2], "out");
+  const size_t need = static_cast<size_t>(fa.view.width) * fa.view.height * (t == image::Target::kGray ? 1 : 3);
+  if (outb.length != need) ThrowRange(env, "out", "a Uint8Array of exactly " + std::to_string(need) + " bytes");
+  auto* w = new ConvertWorker(env);
+  w->frame = fa.view;
+  w->to = t;
+  w->out = outb.data;
+  w->Keep(fa.data);
+  w->Keep(info[2]);
+  w->Queue();
+  return w->Promise();
+}
+
+Napi::Value SetSimd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const image::SimdLevel level = ParseLevel(env, info[0]);
+  if (!image::SetSimdLevel(level)) {
+    ThrowRange(env, "level", std::string("a SIMD level this CPU and build support (best here: '") +
+                                 image::SimdLevelName(image::BestSimdLevel()) + "')");
+  }
+  return Napi::String::New(env, image::SimdLevelName(image::CurrentSimdLevel()));
+}
+
+Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), image::SimdLevelName(image::CurrentSimdLevel()));
+}
+
+Napi::Value BestSimd(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), image::SimdLevelName(image::BestSimdLevel()));
+}
+
+}  // namespace
 
 void InitImage(Napi::Env env, Napi::Object exports) {
-  // Bindings of this module are registered here.
+  exports.Set("letterbox", Napi::Function::New(env, Letterbox, "letterbox"));
+  exports.Set("alignFaces", Napi::Function::New(env, AlignFaces, "alignFaces"));
+  exports.Set("similarityTransform", Napi::Function::New(env, SimilarityTransform, "similarityTransform"));
+  exports.Set("convertColor", Napi::Function::New(env, ConvertColor, "convertColor"));
+  exports.Set("setSimd", Napi::Function::New(env, SetSimd, "setSimd"));
+  exports.Set("simdLevel", Napi::Function::New(env, SimdLevel, "simdLevel"));
+  exports.Set("bestSimd", Napi::Function::New(env, BestSimd, "bestSimd"));
 }
 
 }  // namespace livefr

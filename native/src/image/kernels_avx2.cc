@@ -1,0 +1,114 @@
+// AVX2 + FMA kernels (compiled with -mavx2 -mfma; chosen at run time).
+// Each keeps the arithmetic of kernels_scalar.cc, 8 floats at a time.
+#include <immintrin.h>
+
+#include "livefr/image.h"
+#include "yuv_row.h"
+
+namespace livefr {
+namespace image {
+namespace {
+
+void VCombine(const uint8_t* const* rows, const float* w, int count, int n, float* out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (int k = 0; k < count; k++) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + i));
+      const __m256 wk = _mm256_set1_ps(w[k]);
+      const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+      const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)));
+      a0 = _mm256_fmadd_ps(lo, wk, a0);
+      a1 = _mm256_fmadd_ps(hi, wk, a1);
+    }
+    _mm256_storeu_ps(out + i, a0);
+    _mm256_storeu_ps(out + i + 8, a1);
+  }
+  for (; i < n; i++) {
+    float s = 0;
+    for (int k = 0; k < count; k++) s += w[k] * rows[k][i];
+    out[i] = s;
+  }
+}
+
+void HResample(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+               const float* scale, const float* bias, float* const* planes) {
+  int x = 0;
+  for (; x + 8 <= nx; x += 8) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
+    const __m256i c0 = _mm256_set1_epi32(chmap[0]), c1 = _mm256_set1_epi32(chmap[1]), c2 = _mm256_set1_epi32(chmap[2]);
+    for (int j = 0; j < taps; j++) {
+      const __m256i id = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx + j * nx + x));
+      const __m256 wj = _mm256_loadu_ps(w + j * nx + x);
+      s0 = _mm256_fmadd_ps(_mm256_i32gather_ps(acc, _mm256_add_epi32(id, c0), 4), wj, s0);
+      s1 = _mm256_fmadd_ps(_mm256_i32gather_ps(acc, _mm256_add_epi32(id, c1), 4), wj, s1);
+      s2 = _mm256_fmadd_ps(_mm256_i32gather_ps(acc, _mm256_add_epi32(id, c2), 4), wj, s2);
+    }
+    _mm256_storeu_ps(planes[0] + x, _mm256_fmadd_ps(s0, _mm256_set1_ps(scale[0]), _mm256_set1_ps(bias[0])));
+    _mm256_storeu_ps(planes[1] + x, _mm256_fmadd_ps(s1, _mm256_set1_ps(scale[1]), _mm256_set1_ps(bias[1])));
+    _mm256_storeu_ps(planes[2] + x, _mm256_fmadd_ps(s2, _mm256_set1_ps(scale[2]), _mm256_set1_ps(bias[2])));
+  }
+  for (; x < nx; x++) {
+    for (int c = 0; c < 3; c++) {
+      float s = 0;
+      for (int j = 0; j < taps; j++) s += w[j * nx + x] * acc[idx[j * nx + x] + chmap[c]];
+      planes[c][x] = s * scale[c] + bias[c];
+    }
+  }
+}
+
+
+void WarpRow(const uint32_t* region, int rw, int rh, float x0, float y0, float dx, float dy, int n,
+             const int* chmap, const float* scale, const float* bias, float* const* planes) {
+  const __m256 maxX = _mm256_set1_ps(static_cast<float>(rw - 1)), maxY = _mm256_set1_ps(static_cast<float>(rh - 1));
+  const __m256i limX = _mm256_set1_epi32(rw - 2), limY = _mm256_set1_epi32(rh - 2), vrw = _mm256_set1_epi32(rw);
+  const __m256 zero = _mm256_setzero_ps();
+  const int* base = reinterpret_cast<const int*>(region);
+  const __m128i s0 = _mm_cvtsi32_si128(8 * chmap[0]), s1 = _mm_cvtsi32_si128(8 * chmap[1]),
+                s2 = _mm_cvtsi32_si128(8 * chmap[2]);
+  const __m128i shifts[3] = {s0, s1, s2};
+  int u = 0;
+  for (; u + 8 <= n; u += 8) {
+    const __m256 fu = _mm256_add_ps(_mm256_set1_ps(static_cast<float>(u)), _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 sx = _mm256_add_ps(_mm256_set1_ps(x0), _mm256_mul_ps(fu, _mm256_set1_ps(dx)));
+    __m256 sy = _mm256_add_ps(_mm256_set1_ps(y0), _mm256_mul_ps(fu, _mm256_set1_ps(dy)));
+    sx = _mm256_min_ps(_mm256_max_ps(sx, zero), maxX);
+    sy = _mm256_min_ps(_mm256_max_ps(sy, zero), maxY);
+    const __m256i ix = _mm256_min_epi32(_mm256_cvttps_epi32(sx), limX);
+    const __m256i iy = _mm256_min_epi32(_mm256_cvttps_epi32(sy), limY);
+    const __m256 fx = _mm256_sub_ps(sx, _mm256_cvtepi32_ps(ix)), fy = _mm256_sub_ps(sy, _mm256_cvtepi32_ps(iy));
+    const __m256i o = _mm256_add_epi32(_mm256_mullo_epi32(iy, vrw), ix);
+    const __m256i p00 = _mm256_i32gather_epi32(base, o, 4);
+    const __m256i p01 = _mm256_i32gather_epi32(base + 1, o, 4);
+    const __m256i p10 = _mm256_i32gather_epi32(base + rw, o, 4);
+    const __m256i p11 = _mm256_i32gather_epi32(base + rw + 1, o, 4);
+    for (int c = 0; c < 3; c++) {
+      const __m256 a = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(p00, shifts[c]), _mm256_set1_epi32(255)));
+      const __m256 b = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(p01, shifts[c]), _mm256_set1_epi32(255)));
+      const __m256 d = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(p10, shifts[c]), _mm256_set1_epi32(255)));
+      const __m256 e = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(p11, shifts[c]), _mm256_set1_epi32(255)));
+      const __m256 top = _mm256_fmadd_ps(fx, _mm256_sub_ps(b, a), a);
+      const __m256 bot = _mm256_fmadd_ps(fx, _mm256_sub_ps(e, d), d);
+      const __m256 v = _mm256_fmadd_ps(fy, _mm256_sub_ps(bot, top), top);
+      _mm256_storeu_ps(planes[c] + u, _mm256_fmadd_ps(v, _mm256_set1_ps(scale[c]), _mm256_set1_ps(bias[c])));
+    }
+  }
+  if (u < n) {
+    float* tail[3] = {planes[0] + u, planes[1] + u, planes[2] + u};
+    ScalarKernels().warprow(region, rw, rh, x0 + static_cast<float>(u) * dx, y0 + static_cast<float>(u) * dy, dx, dy,
+                            n - u, chmap, scale, bias, tail);
+  }
+}
+
+void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, int x0, int n, uint8_t* rgb) {
+  YuvRowImpl(y, u, v, uvStep, x0, n, rgb);
+}
+
+const Kernels kAvx2 = {VCombine, HResample, WarpRow, YuvRow};
+
+}  // namespace
+
+const Kernels& Avx2Kernels() { return kAvx2; }
+
+}  // namespace image
+}  // namespace livefr
