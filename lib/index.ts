@@ -9,3 +9,5 @@ export { buildInfo } from './native.js';
 export type { BuildInfo } from './native.js';
 export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
 export type { InferenceOptions, ExecutionProvider, Tensor, RunResult } from './inference/pool.js';
+export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertColor, setSimd, simdLevel, bestSimdLevel, arcfaceTemplate, ARCFACE_TEMPLATE_112, landmarksOf } from './preprocess.js';
+export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel } from './preprocess.js';
