@@ -11,3 +11,5 @@ export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
 export type { InferenceOptions, ExecutionProvider, Tensor, RunResult } from './inference/pool.js';
 export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertColor, setSimd, simdLevel, bestSimdLevel, arcfaceTemplate, ARCFACE_TEMPLATE_112, landmarksOf } from './preprocess.js';
 export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel } from './preprocess.js';
+export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo } from './watchlist.js';
+export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo } from './watchlist.js';
