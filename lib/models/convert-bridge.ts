@@ -83,16 +83,17 @@ function asBytes(spec: ModelSpec, r: unknown): Converted {
     bytes?: unknown;
     onnx?: unknown;
     input?: { dims?: (number | string)[]; colourOrder?: string; normalisation?: { mean: number[]; std: number[] } } & Partial<InputSpec>;
+    inputs?: { dims?: (number | string)[] }[];
     outputs?: { name: string; layout?: string }[];
     outputLayout?: string;
   };
   const bytes = o?.onnx ?? o?.bytes;
   if (!(bytes instanceof Uint8Array)) throw new ModelError(`Model ${spec.name}: the ${spec.converter} converter returned no ONNX bytes`);
   const out: Converted = { bytes };
-  const inp = o.input;
+  const inp = o.input ?? (o.inputs?.[0] ? {} : undefined);
   if (inp) {
     const input: Partial<InputSpec> = {};
-    const dims = inp.dims;
+    const dims = inp.dims ?? o.inputs?.[0]?.dims;
     if (dims && dims.length === 4 && Number(dims[1]) === 3 && Number.isFinite(Number(dims[2])) && Number.isFinite(Number(dims[3]))) {
       input.height = Number(dims[2]);
       input.width = Number(dims[3]);
@@ -116,7 +117,7 @@ export async function convertSpec(spec: ModelSpec, packageDir: string): Promise<
   if (spec.converter === 'tfjs-graph') {
     const convert = await importConverter('../convert/tfjs-graph.js', 'convertGraphModel', spec);
     const json = path.join(packageDir, spec.source.files.find((f) => f.endsWith('.json'))!);
-    return asBytes(spec, await convert(json));
+    return asBytes(spec, await convert(json, spec.convertOptions ?? {}));
   }
   const convert = await importConverter('../convert/faceapi/index.js', 'convertFaceApiModel', spec);
   return asBytes(spec, await convert(spec.sourceId, { modelDir: path.join(packageDir, 'model') }));
