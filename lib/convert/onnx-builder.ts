@@ -150,6 +150,34 @@ export class GraphBuilder {
     return this.node(op, inputs, { attrs, name })[0]!;
   }
 
+  /**
+   * Removes nodes and initializers that no graph output depends on (dead
+   * code left by folding). Returns how many nodes were removed.
+   */
+  prune(): number {
+    const live = new Set<string>(this.outputs.map((o) => o.name!));
+    const keep: boolean[] = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!(n.output ?? []).some((o) => live.has(o))) continue;
+      keep[i] = true;
+      for (const inp of n.input ?? []) if (inp) live.add(inp);
+    }
+    const before = this.nodes.length;
+    const kept = this.nodes.filter((_, i) => keep[i]);
+    this.nodes.splice(0, this.nodes.length, ...kept);
+    const inits = this.initializers.filter((t) => live.has(t.name!));
+    this.initializers.splice(0, this.initializers.length, ...inits);
+    return before - kept.length;
+  }
+
+  /** Counts nodes by op type (for reports and tests). */
+  opCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const n of this.nodes) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
+    return counts;
+  }
+
   get nodeCount(): number {
     return this.nodes.length;
   }

@@ -1,0 +1,3 @@
+/** Placeholder, filled below. */
+export interface GraphCandidate { id: string }
+export function listGraphCandidates(): GraphCandidate[] { return []; }
