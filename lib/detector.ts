@@ -1,0 +1,350 @@
+/**
+ * Face detection: `Detector.load({ family, model })`, then
+ * `detector.detect(frame)` -> faces (box, score, 5 landmarks) in frame pixels.
+ *
+ * Everything family-specific lives in an adapter (lib/detectors/types.ts);
+ * this class validates options, letterboxes the frame (plus tiles for small
+ * faces in large frames, lib/detectors/tiling.ts), runs the model in the
+ * inference pool, and hands every output to one native call that decodes,
+ * maps to frame pixels and runs NMS.
+ */
+import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
+import { validateFrame, type Frame } from './frame.js';
+import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tensor } from './inference/pool.js';
+import type { Face, Point } from './types.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
+import { FACE_ROW, postprocess, type PostprocessPass } from './detectors/native.js';
+import { DETECTOR_FAMILIES, getDetectorFamily } from './detectors/registry.js';
+import { planPasses, type PlannedPass } from './detectors/tiling.js';
+import type { DecodeSpec, DetectorFamilyAdapter, ModelSignature, Size, Triple } from './detectors/types.js';
+import { letterbox } from './detectors/letterbox-tmp.js';
+
+export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
+export type {
+  DetectorFamilyAdapter,
+  ModelSignature,
+  InputBinding,
+  DecodeSpec,
+  NativeDecode,
+  NativeDecoder,
+  JsDecode,
+} from './detectors/types.js';
+export { modelMismatch, bindImageInput } from './detectors/types.js';
+
+export interface DetectorLoadOptions extends InferenceOptions {
+  /** Detector family (see DETECTOR_FAMILIES); optional for registry models, whose manifest names it. */
+  family?: string;
+  /** Path to an .onnx file, a registry name ('default', 'blazeface-front', ...) or the model bytes. Default: the registry's default detector. */
+  model?: string | Uint8Array;
+  /** Whole-frame input [width, height] for dynamic-size models (YuNet); must equal the model's size for fixed ones. */
+  inputSize?: [number, number];
+}
+
+export interface DetectOptions {
+  /** Score threshold (default per family, 0.5 to 0.7). */
+  minScore?: number;
+  /** NMS IoU threshold (default per family, 0.3 to 0.4). */
+  iouThreshold?: number;
+  /** Drop faces whose larger box side is below this, in frame pixels (default 0). */
+  minFaceSize?: number;
+  /** Keep at most this many faces, best first (default: all). */
+  maxFaces?: number;
+  /**
+   * Tiling for small faces in large frames. 'auto' (default): tile when a
+   * face of `smallestFace` px would shrink below what the model sees, with
+   * at most `maxTiles` tiles (coarser tiles beyond); true: tile at exactly
+   * the scale `smallestFace` needs; false: whole frame only.
+   */
+  tile?: 'auto' | boolean;
+  /** The smallest face side, in frame pixels, tiling must make visible (default 32). */
+  smallestFace?: number;
+  /** Upper bound on tiles when tile is 'auto' (default 12). */
+  maxTiles?: number;
+}
+
+/** What the last completed detect() did. */
+export interface DetectRunInfo {
+  /** Model runs (whole frame + tiles). */
+  passes: number;
+  /** Tiles beyond the whole-frame pass. */
+  tiles: number;
+  /** Scale of the whole-frame pass (tensor px per frame px). */
+  scale: number;
+  /** Scale of the tiles or of the enlarged dynamic pass; null without tiling. */
+  tileScale: number | null;
+  /** Model input size of each pass. */
+  inputSizes: Size[];
+  faces: number;
+}
+
+const LOAD_KEYS = ['family', 'model', 'inputSize', ...INFERENCE_OPTION_KEYS] as const;
+const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles'] as const;
+
+interface Resolved {
+  model: string | Uint8Array;
+  family: string | undefined;
+  input: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple } | undefined;
+}
+
+/** Resolves a registry name or path through lib/models/registry.ts; bytes pass through. */
+async function resolve(model: unknown, family: string | undefined): Promise<Resolved> {
+  if (model instanceof Uint8Array) {
+    if (model.byteLength === 0) throw invalidType('options.model', 'a path, a registry name or non-empty model bytes', model);
+    return { model, family, input: undefined };
+  }
+  if (model !== undefined && (typeof model !== 'string' || model.length === 0)) {
+    throw invalidType('options.model', 'a path to an .onnx file, a registry model name or the model bytes', model);
+  }
+  const registry = await import('./models/registry.js');
+  if (model === undefined) {
+    const name = registry.defaultModelName('detector');
+    const spec = registry.CATALOG.find((m) => m.name === name);
+    if (spec && !getDetectorFamily(spec.family)) {
+      throw outOfRange(
+        'options.model',
+        `a detector model (the default '${name}' needs the '${spec.family}' family, which is not available here): ` +
+          `pass { family: 'yunet' | 'scrfd' | 'retinaface' | 'ultraface', model: '/path/to/model.onnx' }`,
+        model,
+      );
+    }
+  }
+  const r = model === undefined
+    ? await registry.resolveDefaultModel('detector')
+    : await registry.resolveModel(model, { task: 'detector', param: 'options.model' });
+  const m = r.manifest;
+  const input = m ? { channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std } : undefined;
+  if (m && family !== undefined && m.family !== family) {
+    throw new ModelError(`The model ${JSON.stringify(r.path)} is a '${m.family}' detector (its manifest says so), not '${family}'`);
+  }
+  return { model: r.bytes, family: family ?? m?.family, input };
+}
+
+function checkSize(param: string, v: unknown): Size {
+  if (!Array.isArray(v) || v.length !== 2) throw invalidType(param, 'an array [width, height]', v);
+  return [checkInteger(`${param}[0]`, v[0], 16, 8192), checkInteger(`${param}[1]`, v[1], 16, 8192)];
+}
+
+export class Detector {
+  /** The family name this detector was loaded with. */
+  readonly family: string;
+  /** Whether faces carry 5 landmarks. */
+  readonly landmarks: boolean;
+  /** The whole-frame model input size (fixed models: the model's size). */
+  readonly inputSize: Size;
+  /** Statistics of the last completed detect() call, or null before the first. */
+  lastRunInfo: DetectRunInfo | null = null;
+
+  private readonly pool: InferencePool;
+  private readonly adapter: DetectorFamilyAdapter;
+  private readonly inputName: string;
+  private readonly dynamic: boolean;
+  private readonly decode: DecodeSpec;
+  private readonly norm: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple };
+  /** Input buffers handed back by the pool, by length. */
+  private readonly freeBuffers = new Map<number, Float32Array[]>();
+  private closed = false;
+
+  private constructor(
+    family: string,
+    adapter: DetectorFamilyAdapter,
+    pool: InferencePool,
+    inputName: string,
+    inputSize: Size,
+    decode: DecodeSpec,
+    norm: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple },
+  ) {
+    this.family = family;
+    this.adapter = adapter;
+    this.landmarks = adapter.landmarks;
+    this.pool = pool;
+    this.inputName = inputName;
+    this.inputSize = inputSize;
+    this.dynamic = adapter.sizing.kind === 'dynamic';
+    this.decode = decode;
+    this.norm = norm;
+  }
+
+  /**
+   * Loads a detector. Throws RangeError for an unknown family or option,
+   * ModelError for a missing or corrupt file or a model whose inputs and
+   * outputs do not fit the family (the message says what was expected).
+   */
+  static async load(options: DetectorLoadOptions): Promise<Detector> {
+    if (options === undefined) throw invalidType('options', 'an options object { family, model }', options);
+    const o = checkOptions('options', options, LOAD_KEYS);
+    if (o.family !== undefined && typeof o.family !== 'string') throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')}`, o.family);
+    if (typeof o.family === 'string' && !getDetectorFamily(o.family)) {
+      throw outOfRange('options.family', `one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')}`, o.family);
+    }
+    const requestedSize = o.inputSize === undefined ? undefined : checkSize('options.inputSize', o.inputSize);
+    const inference: InferenceOptions = {};
+    for (const k of INFERENCE_OPTION_KEYS) if (o[k] !== undefined) (inference as Record<string, unknown>)[k] = o[k];
+
+    const resolved = await resolve(o.model, o.family as string | undefined);
+    const family = resolved.family;
+    if (family === undefined) throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')} (the model has no manifest naming it)`, family);
+    const adapter = getDetectorFamily(family);
+    if (!adapter) throw outOfRange('options.family', `one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')} (named by the model's manifest)`, family);
+
+    const pool = await InferencePool.create(resolved.model, inference, 'options.model');
+    try {
+      const signature: ModelSignature = { inputNames: pool.inputNames, inputShapes: pool.inputShapes, outputNames: pool.outputNames };
+      const binding = adapter.bindInput(signature);
+      let inputSize: Size;
+      if (binding.fixedSize) {
+        inputSize = binding.fixedSize;
+        if (requestedSize && (requestedSize[0] !== inputSize[0] || requestedSize[1] !== inputSize[1])) {
+          throw outOfRange('options.inputSize', `[${inputSize.join(', ')}] (the model's fixed input size) or nothing`, `[${requestedSize.join(', ')}]`);
+        }
+      } else {
+        const m = adapter.sizing.kind === 'dynamic' ? adapter.sizing.multipleOf : 1;
+        const want = requestedSize ?? adapter.defaults.inputSize;
+        if (want[0] % m || want[1] % m) throw outOfRange('options.inputSize', `multiples of ${m} for the '${family}' family`, `[${want.join(', ')}]`);
+        inputSize = [want[0], want[1]];
+      }
+      // One probe run gives the output shapes the family checks.
+      const dims = [1, 3, inputSize[1], inputSize[0]];
+      let outputDims: Record<string, number[]>;
+      try {
+        const probe = await pool.run({ [binding.name]: { data: new Float32Array(3 * inputSize[0] * inputSize[1]), dims } });
+        outputDims = Object.fromEntries(Object.entries(probe.outputs).map(([k, t]) => [k, t.dims]));
+      } catch (err) {
+        throw new ModelError(`The model does not run as a '${family}' detector on a [${dims.join(', ')}] input: ${(err as Error).message}`, { cause: err });
+      }
+      const decode = adapter.bindOutputs(signature, outputDims, inputSize);
+      const norm = resolved.input ?? adapter.input;
+      return new Detector(family, adapter, pool, binding.name, inputSize, decode, norm);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Finds faces in a frame (any pixel format, any size). Faces are sorted by
+   * score, in frame pixels, clipped to the frame.
+   */
+  async detect(frame: Frame, options?: DetectOptions): Promise<Face[]> {
+    if (this.closed) throw new StateError('The detector is closed');
+    const layout = validateFrame(frame);
+    const o = checkOptions('options', options, DETECT_KEYS);
+    const d = this.adapter.defaults;
+    const minScore = o.minScore === undefined ? d.minScore : checkNumber('options.minScore', o.minScore, 0, 1);
+    const iou = o.iouThreshold === undefined ? d.iouThreshold : checkNumber('options.iouThreshold', o.iouThreshold, 0, 1);
+    const minFaceSize = o.minFaceSize === undefined ? 0 : checkNumber('options.minFaceSize', o.minFaceSize, 0, 1e6);
+    const maxFaces = o.maxFaces === undefined ? 0 : checkInteger('options.maxFaces', o.maxFaces, 1);
+    const smallestFace = o.smallestFace === undefined ? 32 : checkNumber('options.smallestFace', o.smallestFace, 4, 1e6);
+    const maxTiles = o.maxTiles === undefined ? 12 : checkInteger('options.maxTiles', o.maxTiles, 1, 1024);
+    let tile: 'auto' | boolean = 'auto';
+    if (o.tile !== undefined && o.tile !== 'auto') tile = checkBoolean('options.tile', o.tile);
+
+    const plan = planPasses({
+      frame: [layout.width, layout.height],
+      modelSize: this.inputSize,
+      multipleOf: this.dynamic && this.adapter.sizing.kind === 'dynamic' ? this.adapter.sizing.multipleOf : 0,
+      minVisibleFace: this.adapter.minVisibleFace,
+      smallestFace,
+      tile,
+      maxTiles,
+    });
+    const passes = await Promise.all(plan.passes.map((p) => this.runPass(frame, p, minScore)));
+    const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
+    const rows = await postprocess({
+      family: decoder,
+      landmarks: this.landmarks,
+      minScore,
+      iouThreshold: iou,
+      minFaceSize,
+      maxFaces,
+      clipWidth: layout.width,
+      clipHeight: layout.height,
+      passes,
+    });
+    const faces = toFaces(rows, this.landmarks);
+    this.lastRunInfo = {
+      passes: plan.passes.length,
+      tiles: plan.tiles,
+      scale: plan.scale,
+      tileScale: plan.tileScale,
+      inputSizes: plan.passes.map((p) => p.input),
+      faces: faces.length,
+    };
+    return faces;
+  }
+
+  private takeBuffer(length: number): Float32Array {
+    return this.freeBuffers.get(length)?.pop() ?? new Float32Array(length);
+  }
+
+  private giveBuffer(buf: Float32Array): void {
+    const list = this.freeBuffers.get(buf.length) ?? [];
+    if (list.length < 8) list.push(buf);
+    this.freeBuffers.set(buf.length, list);
+  }
+
+  private async runPass(frame: Frame, p: PlannedPass, minScore: number): Promise<PostprocessPass> {
+    const [w, h] = p.input;
+    const buf = this.takeBuffer(3 * w * h);
+    const lb = await letterbox(
+      frame,
+      {
+        width: w,
+        height: h,
+        roi: p.roi,
+        keepAspect: true,
+        align: 'topLeft',
+        mean: this.norm.mean,
+        std: this.norm.std,
+        channelOrder: this.norm.channelOrder,
+        padValue: 0,
+      },
+      buf,
+    );
+    const result = await this.pool.run({ [this.inputName]: { data: lb.tensor, dims: [1, 3, h, w] } });
+    const back = result.feeds[this.inputName];
+    if (back) this.giveBuffer(back.data);
+    const outputs = this.collect(result.outputs, [w, h], minScore);
+    const r = p.roi;
+    return {
+      inputWidth: w,
+      inputHeight: h,
+      outputs,
+      scale: lb.scale,
+      padX: lb.padX,
+      padY: lb.padY,
+      originX: r.x,
+      originY: r.y,
+      ...(p.innerEdges ? { rect: [r.x, r.y, r.x + r.width, r.y + r.height] as [number, number, number, number], innerEdges: p.innerEdges } : {}),
+    };
+  }
+
+  private collect(outputs: Record<string, Tensor>, size: Size, minScore: number): Float32Array[] {
+    if (this.decode.kind === 'js') return [this.decode.decode(outputs, size, minScore)];
+    return this.decode.outputs.map((name) => {
+      const t = outputs[name];
+      if (!t) throw new ModelError(`The detector model returned no output '${name}'`);
+      return t.data;
+    });
+  }
+
+  /** Stops the inference workers. Further detect() calls throw a StateError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+function toFaces(rows: Float32Array, landmarks: boolean): Face[] {
+  const faces: Face[] = [];
+  for (let i = 0; i + FACE_ROW <= rows.length; i += FACE_ROW) {
+    const lm: Point[] = [];
+    if (landmarks) for (let j = 0; j < 5; j++) lm.push([rows[i + 5 + 2 * j]!, rows[i + 6 + 2 * j]!]);
+    faces.push({
+      box: { x: rows[i]!, y: rows[i + 1]!, width: rows[i + 2]! - rows[i]!, height: rows[i + 3]! - rows[i + 1]! },
+      score: rows[i + 4]!,
+      landmarks: lm,
+    });
+  }
+  return faces;
+}
