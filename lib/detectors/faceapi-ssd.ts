@@ -283,13 +283,125 @@ export function fivePointsFrom68(p: Point[]): Point[] {
   return [mean(p, 36, 42), mean(p, 42, 48), p[30]!, p[48]!, p[54]!];
 }
 
+async function createPool(model: string | Uint8Array, inf: InferenceOptions, param: string, outputs: string[], size: number): Promise<InferencePool> {
+  const pool = await InferencePool.create(model, inf, param);
+  try {
+    checkSignature(pool, param, outputs, [size, size]);
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return pool;
+}
+
+function inferenceOptions(o: Partial<Record<string, unknown>>): InferenceOptions {
+  const inf: InferenceOptions = {};
+  if (o.executionProviders !== undefined) inf.executionProviders = o.executionProviders as InferenceOptions['executionProviders'];
+  if (o.workers !== undefined) inf.workers = o.workers as number;
+  if (o.intraOpNumThreads !== undefined) inf.intraOpNumThreads = o.intraOpNumThreads as number;
+  normaliseInferenceOptions('options', inf);
+  return inf;
+}
+
+function checkNet(v: unknown): 'full' | 'tiny' {
+  if (v === undefined) return 'full';
+  if (v === 'full' || v === 'tiny') return v;
+  throw (typeof v === 'string' ? outOfRange : invalidType)('options.landmarkNet', "'full' or 'tiny'", v);
+}
+
+export interface FaceApiLandmarkerLoadOptions extends InferenceOptions {
+  /** Converted 68-point landmark model (path or bytes); default: converted in memory from the installed @vladmandic/face-api. */
+  landmarkModel?: string | Uint8Array;
+  /** Which face-api landmark net to convert when landmarkModel is not given (default 'full'). */
+  landmarkNet?: 'full' | 'tiny';
+}
+
+/**
+ * face-api's 68-point landmark net as a second stage for any box detector:
+ * `annotate(frame, faces)` crops each box (floored and clipped, as
+ * face-api), centres it in a zero-padded square, resizes to 112x112 and
+ * returns the faces with `landmarks68` and livefr's 5 points.
+ */
+export class FaceApiLandmarker {
+  private closed = false;
+  private constructor(private readonly pool: InferencePool) {}
+
+  static async load(options?: FaceApiLandmarkerLoadOptions): Promise<FaceApiLandmarker> {
+    const o = checkOptions('options', options, LANDMARKER_KEYS);
+    const model = checkModel('options.landmarkModel', o.landmarkModel);
+    const net = checkNet(o.landmarkNet);
+    const inf = inferenceOptions(o);
+    const bytes = model ?? (await convertFaceApiModel(net === 'tiny' ? 'face_landmark_68_tiny_model' : 'face_landmark_68_model')).onnx;
+    return new FaceApiLandmarker(await createPool(bytes, inf, 'options.landmarkModel', ['landmarks'], LANDMARK_INPUT));
+  }
+
+  /** Adds 68 points (and the 5 derived ones) to faces found in `frame`. */
+  async annotate(frame: Frame, faces: readonly Face[]): Promise<FaceWith68[]> {
+    if (this.closed) throw new StateError('FaceApiLandmarker is closed');
+    const layout = validateFrame(frame);
+    if (!Array.isArray(faces)) throw invalidType('faces', 'an array of faces { box, score }', faces);
+    faces.forEach((f, i) => {
+      const b = (f as Partial<Face> | null)?.box;
+      if (!b || ![b.x, b.y, b.width, b.height].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw invalidType(`faces[${i}].box`, 'a box { x, y, width, height } of finite numbers', b);
+      }
+    });
+    return this.run(layout, faces);
+  }
+
+  /** @internal Landmarks for pre-validated faces. */
+  async run(layout: FrameLayout, faces: readonly Face[]): Promise<FaceWith68[]> {
+    if (faces.length === 0) return [];
+    const sample = samplerFor(layout);
+    const { width: W, height: H } = layout;
+    const plane = 3 * LANDMARK_INPUT * LANDMARK_INPUT;
+    const batch = new Float32Array(plane * faces.length);
+    const geo = faces.map((f, k) => {
+      // face-api's Box.clipAtImageBorders + floor.
+      const cx = Math.max(f.box.x, 0);
+      const cy = Math.max(f.box.y, 0);
+      const x = Math.min(Math.floor(cx), W - 1);
+      const y = Math.min(Math.floor(cy), H - 1);
+      const w = Math.max(1, Math.min(W - x, Math.floor(Math.min(f.box.x + f.box.width - cx, W - cx))));
+      const h = Math.max(1, Math.min(H - y, Math.floor(Math.min(f.box.y + f.box.height - cy, H - cy))));
+      const s = Math.max(w, h);
+      const diff = s - Math.min(w, h);
+      const before = diff - Math.round(diff * 0.5);
+      const ox = w < h ? before : 0;
+      const oy = h < w ? before : 0;
+      squareTensor(sample, { x, y, w, h }, s, ox, oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
+      return { x, y, s, ox, oy };
+    });
+    const res = await this.pool.run({ input: { data: batch, dims: [faces.length, 3, LANDMARK_INPUT, LANDMARK_INPUT] } });
+    res.feeds.input!.data.fill(0); // privacy: no face pixels left behind
+    const rel = res.outputs.landmarks!.data;
+    return faces.map((f, k) => {
+      const g = geo[k]!;
+      const pts: Point[] = [];
+      for (let p = 0; p < 68; p++) {
+        pts.push([g.x + rel[k * 136 + 2 * p]! * g.s - g.ox, g.y + rel[k * 136 + 2 * p + 1]! * g.s - g.oy]);
+      }
+      return { box: { ...f.box }, score: f.score, landmarks: fivePointsFrom68(pts), landmarks68: pts };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+const LANDMARKER_KEYS = ['landmarkModel', 'landmarkNet', 'executionProviders', 'workers', 'intraOpNumThreads'] as const;
+
 export class FaceApiSsdDetector {
   private ssdInput: Float32Array | null = new Float32Array(3 * SSD_INPUT * SSD_INPUT);
   private closed = false;
 
   private constructor(
     private readonly ssd: InferencePool,
-    private readonly landmarkNet: InferencePool,
+    /** The second stage (68-point landmarks). */
+    readonly landmarker: FaceApiLandmarker,
   ) {}
 
   /** Loads (or converts in memory) the SSD and the 68-point landmark net. */
@@ -297,40 +409,18 @@ export class FaceApiSsdDetector {
     const o = checkOptions('options', options, LOAD_KEYS);
     const model = checkModel('options.model', o.model);
     const lmModel = checkModel('options.landmarkModel', o.landmarkModel);
-    let net: 'full' | 'tiny' = 'full';
-    if (o.landmarkNet !== undefined) {
-      if (o.landmarkNet !== 'full' && o.landmarkNet !== 'tiny') {
-        throw (typeof o.landmarkNet === 'string' ? outOfRange : invalidType)(
-          'options.landmarkNet',
-          "'full' or 'tiny'",
-          o.landmarkNet,
-        );
-      }
-      net = o.landmarkNet;
-    }
-    const inf: InferenceOptions = {};
-    if (o.executionProviders !== undefined) inf.executionProviders = o.executionProviders as InferenceOptions['executionProviders'];
-    if (o.workers !== undefined) inf.workers = o.workers as number;
-    if (o.intraOpNumThreads !== undefined) inf.intraOpNumThreads = o.intraOpNumThreads as number;
-    normaliseInferenceOptions('options', inf);
+    const net = checkNet(o.landmarkNet);
+    const inf = inferenceOptions(o);
     const ssdBytes = model ?? (await convertFaceApiModel('ssd_mobilenetv1_model')).onnx;
-    const lmBytes = lmModel ?? (await convertFaceApiModel(net === 'tiny' ? 'face_landmark_68_tiny_model' : 'face_landmark_68_model')).onnx;
-    const ssd = await InferencePool.create(ssdBytes, inf, 'options.model');
-    let lm: InferencePool;
+    const ssd = await createPool(ssdBytes, inf, 'options.model', ['box_encodings', 'scores'], SSD_INPUT);
     try {
-      lm = await InferencePool.create(lmBytes, inf, 'options.landmarkModel');
+      const lmOpts: FaceApiLandmarkerLoadOptions = { ...inf, landmarkNet: net };
+      if (lmModel !== undefined) lmOpts.landmarkModel = lmModel;
+      return new FaceApiSsdDetector(ssd, await FaceApiLandmarker.load(lmOpts));
     } catch (err) {
       await ssd.close();
       throw err;
     }
-    try {
-      checkSignature(ssd, 'options.model', ['box_encodings', 'scores'], [SSD_INPUT, SSD_INPUT]);
-      checkSignature(lm, 'options.landmarkModel', ['landmarks'], [LANDMARK_INPUT, LANDMARK_INPUT]);
-    } catch (err) {
-      await Promise.all([ssd.close(), lm.close()]);
-      throw err;
-    }
-    return new FaceApiSsdDetector(ssd, lm);
   }
 
   /** Faces sorted by score, in frame pixels, boxes clipped to the frame. */
@@ -343,20 +433,20 @@ export class FaceApiSsdDetector {
     const maxFaces = o.maxFaces === undefined ? 100 : checkInteger('options.maxFaces', o.maxFaces, 1, 10000);
     const minFaceSize = o.minFaceSize === undefined ? 0 : checkNumber('options.minFaceSize', o.minFaceSize, 0);
 
-    const sample = samplerFor(layout);
     const { width: W, height: H } = layout;
     const side = Math.max(W, H);
     // face-api pads the frame to a square at the bottom/right, then resizes.
     const input = this.ssdInput ?? new Float32Array(3 * SSD_INPUT * SSD_INPUT);
     this.ssdInput = null;
-    squareTensor(sample, { x: 0, y: 0, w: W, h: H }, side, 0, 0, SSD_INPUT, [127.5, 127.5, 127.5], [127.5, 127.5, 127.5], input);
+    squareTensor(samplerFor(layout), { x: 0, y: 0, w: W, h: H }, side, 0, 0, SSD_INPUT, [127.5, 127.5, 127.5], [127.5, 127.5, 127.5], input);
     const res = await this.ssd.run({ input: { data: input, dims: [1, 3, SSD_INPUT, SSD_INPUT] } });
     this.ssdInput = res.feeds.input!.data;
+    this.ssdInput.fill(0);
     const boxes = decodeSsdBoxes(res.outputs.box_encodings!.data, ANCHORS);
     const scores = res.outputs.scores!.data;
     const kept = faceApiNms(boxes, scores, maxFaces, iouThreshold, minScore);
 
-    const faces: { box: { x: number; y: number; width: number; height: number }; score: number }[] = [];
+    const faces: Face[] = [];
     for (const i of kept) {
       const clampY = (v: number) => Math.min(H, Math.max(0, v * side));
       const clampX = (v: number) => Math.min(W, Math.max(0, v * side));
@@ -365,43 +455,15 @@ export class FaceApiSsdDetector {
       const y2 = clampY(boxes[i * 4 + 2]!);
       const x2 = clampX(boxes[i * 4 + 3]!);
       if (x2 - x1 < Math.max(1, minFaceSize) || y2 - y1 < Math.max(1, minFaceSize)) continue;
-      faces.push({ box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, score: scores[i]! });
+      faces.push({ box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, score: scores[i]!, landmarks: [] });
     }
-    if (faces.length === 0) return [];
-
-    // Landmarks: each box cropped (floored, as face-api), centred in a square, 112x112.
-    const plane = 3 * LANDMARK_INPUT * LANDMARK_INPUT;
-    const batch = new Float32Array(plane * faces.length);
-    const geo = faces.map((f, k) => {
-      const x = Math.floor(f.box.x);
-      const y = Math.floor(f.box.y);
-      const w = Math.max(1, Math.min(W - x, Math.floor(f.box.width)));
-      const h = Math.max(1, Math.min(H - y, Math.floor(f.box.height)));
-      const s = Math.max(w, h);
-      const diff = s - Math.min(w, h);
-      const before = diff - Math.round(diff * 0.5);
-      const ox = w < h ? before : 0;
-      const oy = h < w ? before : 0;
-      squareTensor(sample, { x, y, w, h }, s, ox, oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
-      return { x, y, s, ox, oy };
-    });
-    const lm = await this.landmarkNet.run({ input: { data: batch, dims: [faces.length, 3, LANDMARK_INPUT, LANDMARK_INPUT] } });
-    lm.feeds.input!.data.fill(0); // privacy: no face pixels left behind
-    const rel = lm.outputs.landmarks!.data;
-    return faces.map((f, k) => {
-      const g = geo[k]!;
-      const pts: Point[] = [];
-      for (let p = 0; p < 68; p++) {
-        pts.push([g.x + rel[k * 136 + 2 * p]! * g.s - g.ox, g.y + rel[k * 136 + 2 * p + 1]! * g.s - g.oy]);
-      }
-      return { box: f.box, score: f.score, landmarks: fivePointsFrom68(pts), landmarks68: pts };
-    });
+    return this.landmarker.run(layout, faces);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.ssd.close(), this.landmarkNet.close()]);
+    await Promise.all([this.ssd.close(), this.landmarker.close()]);
   }
 }
 
