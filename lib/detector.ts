@@ -17,7 +17,7 @@ import { FACE_ROW, postprocess, type PostprocessPass } from './detectors/native.
 import { DETECTOR_FAMILIES, getDetectorFamily } from './detectors/registry.js';
 import { planPasses, type PlannedPass } from './detectors/tiling.js';
 import type { DecodeSpec, DetectorFamilyAdapter, ModelSignature, Size, Triple } from './detectors/types.js';
-import { letterbox } from './detectors/letterbox-tmp.js';
+import { letterbox } from './preprocess.js';
 
 export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
 export type {

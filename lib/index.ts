@@ -13,3 +13,5 @@ export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertC
 export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel } from './preprocess.js';
 export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo } from './watchlist.js';
 export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo } from './watchlist.js';
+export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bindImageInput } from './detector.js';
+export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
