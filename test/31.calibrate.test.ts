@@ -1,0 +1,138 @@
+// Threshold calibration to a false-alert target (lib/calibrate.ts).
+// Protocol: calibrate on one set of impostor scores, measure the false-alert
+// rate (FPIR) on a disjoint set, and check it lies in the interval calibrate()
+// states. Synthetic scores run everywhere; real LFW scores (calibrate on one
+// half of the people, test on the other) need ../shared.
+import { describe, expect, it } from 'vitest';
+import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr } from '../dist/calibrate.js';
+import { hasShared, SKIP_SHARED, sharedData, sharedModel } from './helpers/shared.js';
+
+/** Seeded standard normal samples (mulberry32 + Box-Muller). */
+function normals(seed: number, n: number, sigma: number): Float32Array {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rnd(), 1e-12);
+    const v = rnd();
+    const r = Math.sqrt(-2 * Math.log(u)) * sigma;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** FPIR of `searches` searches, each the max of `size` impostor comparisons. */
+function measuredFpir(scores: Float32Array, size: number, threshold: number): { fpir: number; searches: number } {
+  const searches = Math.floor(scores.length / size);
+  let alerts = 0;
+  for (let s = 0; s < searches; s++) {
+    let max = -Infinity;
+    for (let j = 0; j < size; j++) max = Math.max(max, scores[s * size + j]!);
+    if (max >= threshold) alerts++;
+  }
+  return { fpir: alerts / searches, searches };
+}
+
+describe('FMR <-> FPIR relation', () => {
+  it('FPIR = 1 - (1 - FMR)^N and its inverse', () => {
+    expect(fpirFromFmr(1e-6, 1000)).toBeCloseTo(1 - (1 - 1e-6) ** 1000, 12);
+    expect(fpirFromFmr(1e-6, 1000)).toBeCloseTo(9.995e-4, 6);
+    expect(fmrFromFpir(fpirFromFmr(3e-5, 500), 500)).toBeCloseTo(3e-5, 12);
+    expect(fpirFromFmr(0.01, 1)).toBe(0.01);
+  });
+});
+
+describe('calibrate() on synthetic impostor scores (runs everywhere)', () => {
+  // Score model: impostor comparisons are iid N(0, 0.1), as cosine similarities of
+  // unrelated faces roughly are. Calibration and test scores come from different seeds.
+  const calib = normals(1, 400_000, 0.1);
+  const held = normals(2, 3_000_000, 0.1);
+
+  it('per-comparison: measured FPIR on held-apart searches lies in the stated interval', () => {
+    for (const [size, target] of [
+      [100, 0.01],
+      [30, 0.05],
+    ] as const) {
+      const c = calibrate({ impostorScores: calib, targetFPIR: target, watchlistSize: size });
+      expect(c.method).toBe('per-comparison');
+      expect(c.targetRate).toBeCloseTo(fmrFromFpir(target, size), 12);
+      expect(c.expectedFPIR).toBeLessThanOrEqual(target);
+      const m = measuredFpir(held, size, c.threshold);
+      expect(m.fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
+      expect(m.fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+      expect(c.thresholdInterval[0]).toBeLessThanOrEqual(c.threshold);
+      expect(c.thresholdInterval[1]).toBeGreaterThanOrEqual(c.threshold);
+    }
+  });
+
+  it('a bigger watchlist needs a higher threshold', () => {
+    const t = [10, 100, 1000].map((n) => calibrate({ impostorScores: calib, targetFPIR: 0.05, watchlistSize: n }).threshold);
+    expect(t[1]).toBeGreaterThan(t[0]!);
+    expect(t[2]).toBeGreaterThan(t[1]!);
+  });
+
+  it('open-set: from non-mated top-1 scores at the watchlist size, no independence assumption', () => {
+    const size = 50;
+    const top = new Float32Array(8000);
+    for (let s = 0; s < top.length; s++) {
+      let max = -Infinity;
+      for (let j = 0; j < size; j++) max = Math.max(max, calib[s * size + j]!);
+      top[s] = max;
+    }
+    const c = calibrate({ nonMatedScores: top, targetFPIR: 0.01, watchlistSize: size });
+    expect(c.method).toBe('open-set');
+    expect(c.comparisons).toBe(1);
+    const m = measuredFpir(held, size, c.threshold);
+    expect(m.fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
+    expect(m.fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+    // Same data through an eval result; another size cannot use these scores.
+    expect(calibrate({ evalResult: { nonMatedScores: top, watchlistSize: size }, targetFPIR: 0.01, watchlistSize: size }).threshold).toBe(c.threshold);
+    expect(() => calibrate({ evalResult: { nonMatedScores: top, watchlistSize: size }, targetFPIR: 0.01, watchlistSize: 80 })).toThrow(/watchlistSize/);
+  });
+
+  it('refuses too few scores and bad options with typed errors naming the parameter', () => {
+    expect(() => calibrate({ impostorScores: calib.subarray(0, 1000), targetFPIR: 0.001, watchlistSize: 1000 })).toThrow(
+      expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/impostorScores.*at least 299\d{4} scores/) }),
+    );
+    expect(() => calibrate({ impostorScores: calib, targetFPIR: 0, watchlistSize: 10 })).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/targetFPIR/) }));
+    expect(() => calibrate({ impostorScores: calib, targetFPIR: 0.01, watchlistSize: 0 })).toThrow(/watchlistSize/);
+    expect(() => calibrate({ impostorScores: calib, targetFPIR: 0.01, watchlistSize: 10, bogus: 1 } as never)).toThrow(/options\.bogus/);
+    expect(() => calibrate({ targetFPIR: 0.01, watchlistSize: 10 })).toThrow(expect.objectContaining({ name: 'TypeError' }));
+    expect(() => calibrate({ impostorScores: [0.1, NaN], targetFPIR: 0.5, watchlistSize: 1 })).toThrow(/impostorScores\[1\]/);
+    expect(() => applyCalibration({} as never, {} as never)).toThrow(/watchlist/);
+  });
+});
+
+describe.skipIf(!hasShared)('calibrate() on real LFW impostor scores (held-apart people)', () => {
+  it('measured FPIR on other people lies in the stated interval', async () => {
+    const { embedDataset, openDataset, defaultEncoderConfig } = await import('../dist/eval/index.js');
+    const { crossIdentityScores, searchTopScores } = await import('../dist/eval/identify.js');
+    const ds = await openDataset(sharedData('lfw-dev'));
+    const cfg = defaultEncoderConfig({ detector: 'yunet', detectorModel: sharedModel('yunet.onnx'), embedderModel: sharedModel('mobilefacenet-128.onnx') });
+    const emb = await embedDataset(ds, cfg, { quiet: true });
+    // People split by index parity: calibrate on even-indexed people, test on odd.
+    const people = ds.people.map((p) => p.id);
+    const a = new Set(people.filter((_, i) => i % 2 === 0));
+    const calibScores = crossIdentityScores(emb, (id) => a.has(id));
+    const size = 100;
+    const target = 0.05;
+    const c = calibrate({ impostorScores: calibScores, targetFPIR: target, watchlistSize: size });
+    // Test: watchlists of `size` odd-indexed people (one image each), searched with images of other odd-indexed people.
+    const test = searchTopScores(emb, (id) => !a.has(id), size, 7);
+    let alerts = 0;
+    for (const s of test) if (s >= c.threshold) alerts++;
+    const fpir = alerts / test.length;
+    console.log(`LFW calibration: ${calibScores.length} impostor pairs, threshold ${c.threshold.toFixed(4)}, ` +
+      `stated FPIR interval [${c.fpirInterval.map((x) => x.toFixed(4)).join(', ')}], measured ${fpir.toFixed(4)} on ${test.length} searches`);
+    expect(test.length).toBeGreaterThan(1000);
+    expect(fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
+    expect(fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+  });
+});
