@@ -36,8 +36,14 @@ export async function loadTf(backend: 'cpu' | 'wasm' = 'cpu'): Promise<Tf> {
   const tf = await tfPromise;
   if (backendName !== backend) {
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm' as string);
-    await tf.setBackend(backend);
-    await tf.ready();
+    const log = console.log;
+    console.log = () => {}; // the "install tfjs-node" banner is printed on backend start
+    try {
+      await tf.setBackend(backend);
+      await tf.ready();
+    } finally {
+      console.log = log;
+    }
     backendName = backend;
   }
   return tf;

