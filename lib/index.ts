@@ -15,3 +15,5 @@ export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo } from './watchlis
 export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo } from './watchlist.js';
 export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bindImageInput } from './detector.js';
 export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
+export { Embedder, EMBEDDER_FAMILIES } from './embedder.js';
+export type { EmbedderLoadOptions, EmbedderFamily } from './embedder.js';

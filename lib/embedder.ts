@@ -1,0 +1,345 @@
+/**
+ * Face embeddings: `Embedder.load({ family: 'arcface', model })`, then
+ * `embedder.embed(frame, faces)` -> n x dim floats, each row L2-normalised.
+ *
+ * Each face is aligned by the native core (5-point similarity to the ArcFace
+ * template scaled to the model's input size) straight into an input buffer,
+ * the model runs in the inference pool's worker threads, and the buffer
+ * comes back, is zeroed (no face stays in memory after a call) and is reused.
+ * Box-only faces (no landmarks) are embedded from a square crop around the
+ * box instead: see docs/preprocessing.md.
+ */
+import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
+import { validateFrame, type Frame } from './frame.js';
+import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './inference/pool.js';
+import { alignWith, arcfaceTemplate, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
+import type { Face } from './types.js';
+import { checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
+
+export const EMBEDDER_FAMILIES = ['arcface'] as const;
+export type EmbedderFamily = (typeof EMBEDDER_FAMILIES)[number];
+
+export interface EmbedderLoadOptions extends InferenceOptions {
+  /** Model family (default 'arcface': 5-point aligned square crops, one embedding per face). */
+  family?: EmbedderFamily;
+  /** Path to an .onnx file, a registry name ('mobilefacenet', 'default', ...) or the model bytes. Default: the registry's default embedder. */
+  model?: string | Uint8Array;
+  /** Crop size; must equal the model's input size when that is fixed. Default: the model's, else 112. */
+  inputSize?: number;
+  /** Per channel, tensor order: input = (pixel - mean) / std. Defaults: the registry manifest's, else 127.5 and 127.5. */
+  mean?: number | number[];
+  std?: number | number[];
+  /** Channel order of the model input. Default: the manifest's, else 'rgb'. */
+  channelOrder?: ChannelOrder;
+  /**
+   * Zoom-out of the alignment template around the crop centre (1 = the
+   * ArcFace template; 1.3 = the face 1.3x smaller, more context).
+   * Default 1, or the manifest's crop style ('arcface-loose': 1.3).
+   */
+  cropScale?: number;
+}
+
+export const EMBEDDER_LOAD_KEYS = ['family', 'model', 'inputSize', 'mean', 'std', 'channelOrder', 'cropScale', ...INFERENCE_OPTION_KEYS] as const;
+
+/** Template zoom-out used for registry models whose manifest says crop 'arcface-loose'. */
+export const LOOSE_CROP_SCALE = 1.3;
+/** Faces per model run for dynamic-batch models. */
+const MAX_BATCH = 32;
+
+interface ResolvedEmbedderModel {
+  bytes: Uint8Array;
+  input?: { width: number; channelOrder: ChannelOrder; mean: number[]; std: number[] };
+  crop?: string;
+}
+
+async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
+  if (model instanceof Uint8Array) {
+    if (model.byteLength === 0) throw invalidType('options.model', 'a path, a registry name or non-empty model bytes', model);
+    return { bytes: model };
+  }
+  if (model !== undefined && (typeof model !== 'string' || model.length === 0)) {
+    throw invalidType('options.model', 'a path to an .onnx file, a registry model name or the model bytes', model);
+  }
+  const registry = await import('./models/registry.js');
+  const r = model === undefined
+    ? await registry.resolveDefaultModel('embedder')
+    : await registry.resolveModel(model as string, { task: 'embedder', param: 'options.model' });
+  const m = r.manifest;
+  if (!m) return { bytes: r.bytes };
+  return {
+    bytes: r.bytes,
+    input: { width: m.input.width, channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std },
+    ...(m.crop ? { crop: m.crop } : {}),
+  };
+}
+
+/** A template zoomed out by `scale` around the crop centre. */
+function zoomTemplate(size: number, scale: number): Float32Array {
+  const t = arcfaceTemplate(size);
+  const c = (size - 1) / 2;
+  return t.map((v) => c + (v - c) / scale);
+}
+
+export class Embedder {
+  readonly family: EmbedderFamily;
+  /** Embedding length. */
+  readonly dim: number;
+  /** Side of the square aligned crop the model sees. */
+  readonly inputSize: number;
+  /** True when the model takes several faces per run. */
+  readonly dynamicBatch: boolean;
+  /** Normalisation and crop actually used. */
+  readonly input: { mean: number[]; std: number[]; channelOrder: ChannelOrder; cropScale: number };
+
+  private readonly pool: InferencePool;
+  private readonly inputName: string;
+  private readonly outputName: string;
+  private readonly align: AlignConfig;
+  /** Zeroed input buffers handed back by the pool, by face count. */
+  private readonly free = new Map<number, Float32Array[]>();
+  private closed = false;
+
+  private constructor(args: {
+    family: EmbedderFamily;
+    pool: InferencePool;
+    inputName: string;
+    outputName: string;
+    dim: number;
+    dynamicBatch: boolean;
+    align: AlignConfig;
+    cropScale: number;
+  }) {
+    this.family = args.family;
+    this.pool = args.pool;
+    this.inputName = args.inputName;
+    this.outputName = args.outputName;
+    this.dim = args.dim;
+    this.dynamicBatch = args.dynamicBatch;
+    this.align = args.align;
+    this.inputSize = args.align.size;
+    this.input = {
+      mean: [...args.align.mean],
+      std: [...args.align.std],
+      channelOrder: args.align.channelOrder,
+      cropScale: args.cropScale,
+    };
+  }
+
+  /**
+   * Loads an embedder. Unknown options or family: RangeError naming it;
+   * missing or corrupt model: ModelError; a model that is not a
+   * [N, 3, S, S] -> [N, dim] network: ModelError saying what was expected.
+   */
+  static async load(options: EmbedderLoadOptions = {}): Promise<Embedder> {
+    const o = checkOptions('options', options, EMBEDDER_LOAD_KEYS);
+    let family: EmbedderFamily = 'arcface';
+    if (o.family !== undefined) {
+      if (typeof o.family !== 'string') throw invalidType('options.family', "'arcface'", o.family);
+      if (!(EMBEDDER_FAMILIES as readonly string[]).includes(o.family)) throw outOfRange('options.family', "'arcface'", o.family);
+      family = o.family as EmbedderFamily;
+    }
+    const requestedSize = o.inputSize === undefined ? undefined : checkInteger('options.inputSize', o.inputSize, 16, 1024);
+    const cropScaleOpt = o.cropScale === undefined ? undefined : checkNumber('options.cropScale', o.cropScale, 0.5, 4);
+    // Check normalisation options before any slow work (parsed again below with the real size).
+    parseAlignOptions('options', { mean: o.mean, std: o.std, channelOrder: o.channelOrder });
+    const inference: InferenceOptions = {};
+    for (const k of INFERENCE_OPTION_KEYS) if (o[k] !== undefined) (inference as Record<string, unknown>)[k] = o[k];
+
+    const resolved = await resolveModel(o.model);
+    const pool = await InferencePool.create(resolved.bytes, inference, 'options.model');
+    try {
+      if (pool.inputNames.length !== 1) {
+        throw new ModelError(`An '${family}' embedder takes one image input; the model has ${pool.inputNames.length} (${pool.inputNames.join(', ')})`);
+      }
+      const inputName = pool.inputNames[0]!;
+      const shape = pool.inputShapes[inputName] ?? [];
+      const fixed = (v: number | string | undefined) => (typeof v === 'number' && v > 0 ? v : undefined);
+      if (shape.length !== 4 || fixed(shape[1]) !== 3) {
+        throw new ModelError(`An '${family}' embedder takes an NCHW image [N, 3, S, S]; the model's input '${inputName}' is [${shape.join(', ')}]`);
+      }
+      const h = fixed(shape[2]);
+      const w = fixed(shape[3]);
+      if (h !== undefined && w !== undefined && h !== w) {
+        throw new ModelError(`An '${family}' embedder takes square crops; the model's input is ${w}x${h}`);
+      }
+      const modelSize = h ?? w;
+      if (modelSize !== undefined && requestedSize !== undefined && requestedSize !== modelSize) {
+        throw outOfRange('options.inputSize', `${modelSize} (the model's fixed input size) or nothing`, requestedSize);
+      }
+      const size = modelSize ?? requestedSize ?? resolved.input?.width ?? 112;
+      const dynamicBatch = fixed(shape[0]) === undefined;
+      const cropScale = cropScaleOpt ?? (resolved.crop === 'arcface-loose' ? LOOSE_CROP_SCALE : 1);
+      const align = parseAlignOptions('options', {
+        size,
+        template: zoomTemplate(size, cropScale),
+        mean: o.mean ?? resolved.input?.mean ?? 127.5,
+        std: o.std ?? resolved.input?.std ?? 127.5,
+        channelOrder: o.channelOrder ?? resolved.input?.channelOrder ?? 'rgb',
+      });
+      // One probe run: the output's length gives dim (and warms the session up).
+      const outputName = pool.outputNames[0]!;
+      let dim: number;
+      try {
+        const probe = await pool.run({ [inputName]: { data: new Float32Array(3 * size * size), dims: [1, 3, size, size] } });
+        const out = probe.outputs[outputName]!;
+        dim = out.data.length;
+        if (dim < 2 || (out.dims[0] !== undefined && out.dims[0] !== 1)) throw new Error(`output '${outputName}' has shape [${out.dims.join(', ')}]`);
+      } catch (err) {
+        throw new ModelError(`The model does not run as an '${family}' embedder on a [1, 3, ${size}, ${size}] input: ${(err as Error).message}`, { cause: err });
+      }
+      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale });
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Embeds each face of a frame: resolves with faces.length x dim floats,
+   * row i the L2-normalised embedding of faces[i]. Faces with 5 landmarks
+   * are aligned to the template; faces with none (box-only detectors) are
+   * cut as a square around the box centre with side max(width, height)
+   * times cropScale.
+   */
+  async embed(frame: Frame, faces: readonly Face[]): Promise<Float32Array> {
+    if (this.closed) throw new StateError('The embedder is closed');
+    const layout = validateFrame(frame, 'frame');
+    const landmarks = this.landmarksFor(faces);
+    return this.runBatches(faces.length, (start, count, buf) =>
+      alignWith(layout, landmarks.subarray(start * 10, (start + count) * 10), this.align, buf).then(() => undefined),
+    );
+  }
+
+  /**
+   * Embeds faces already aligned and normalised by the caller: `tensor`
+   * holds n x 3 x inputSize x inputSize floats (NCHW). The tensor is copied
+   * (not transferred); clearing it afterwards is the caller's business.
+   */
+  async embedAligned(tensor: Float32Array, n: number): Promise<Float32Array> {
+    if (this.closed) throw new StateError('The embedder is closed');
+    const count = checkInteger('n', n, 0, 1e6);
+    const per = 3 * this.inputSize * this.inputSize;
+    if (!(tensor instanceof Float32Array)) throw invalidType('tensor', `a Float32Array of n x ${per} values`, tensor);
+    if (tensor.length !== count * per) throw outOfRange('tensor', `a Float32Array of exactly ${count} x ${per} values`, tensor);
+    return this.runBatches(count, async (start, c, buf) => {
+      buf.set(tensor.subarray(start * per, (start + c) * per));
+    });
+  }
+
+  /** Stops the inference workers. Later calls throw a StateError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.free.clear();
+    await this.pool.close();
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  /** n x 10 landmark floats; box-only faces get the square-crop points. */
+  private landmarksFor(faces: readonly Face[]): Float32Array {
+    if (!Array.isArray(faces)) throw invalidType('faces', 'an array of faces { box, landmarks }', faces);
+    const out = new Float32Array(faces.length * 10);
+    const S = this.inputSize;
+    faces.forEach((face, i) => {
+      const p = `faces[${i}]`;
+      if (!isPlainObject(face)) throw invalidType(p, 'a Face object { box, score, landmarks }', face);
+      const lm = (face as unknown as Face).landmarks;
+      if (Array.isArray(lm) && lm.length === 5) {
+        lm.forEach((pt, k) => {
+          if (!Array.isArray(pt) || pt.length !== 2) throw invalidType(`${p}.landmarks[${k}]`, 'an [x, y] point', pt);
+          out[i * 10 + 2 * k] = checkNumber(`${p}.landmarks[${k}][0]`, pt[0]);
+          out[i * 10 + 2 * k + 1] = checkNumber(`${p}.landmarks[${k}][1]`, pt[1]);
+        });
+        return;
+      }
+      if (lm !== undefined && !(Array.isArray(lm) && lm.length === 0)) {
+        throw outOfRange(`${p}.landmarks`, '5 [x, y] points, or none for a box-only face', lm);
+      }
+      const box = (face as unknown as Face).box;
+      if (!isPlainObject(box)) throw invalidType(`${p}.box`, 'a box { x, y, width, height }', box);
+      const x = checkNumber(`${p}.box.x`, box.x);
+      const y = checkNumber(`${p}.box.y`, box.y);
+      const w = checkNumber(`${p}.box.width`, box.width);
+      const h = checkNumber(`${p}.box.height`, box.height);
+      if (!(w > 0)) throw outOfRange(`${p}.box.width`, 'a positive number', w);
+      if (!(h > 0)) throw outOfRange(`${p}.box.height`, 'a positive number', h);
+      // The crop square (continuous coordinates) [cx - L/2, cx + L/2]^2 maps onto [0, S]^2:
+      // crop pixel u (centre u + 0.5) <- frame pixel index cx - L/2 + (u + 0.5) L / S - 0.5.
+      const L = Math.max(w, h) * this.input.cropScale;
+      const cx = x + w / 2;
+      const cy = y + h / 2;
+      const t = this.align.template;
+      for (let k = 0; k < 5; k++) {
+        out[i * 10 + 2 * k] = cx - L / 2 + ((t[2 * k]! + 0.5) * L) / S - 0.5;
+        out[i * 10 + 2 * k + 1] = cy - L / 2 + ((t[2 * k + 1]! + 0.5) * L) / S - 0.5;
+      }
+    });
+    return out;
+  }
+
+  private takeBuffer(count: number): Float32Array {
+    const list = this.free.get(count);
+    return list?.pop() ?? new Float32Array(count * 3 * this.inputSize * this.inputSize);
+  }
+
+  private giveBack(count: number, buf: Float32Array): void {
+    buf.fill(0); // privacy: no aligned face outlives the call
+    if (this.closed) return;
+    let list = this.free.get(count);
+    if (!list) this.free.set(count, (list = []));
+    if (list.length < 4) list.push(buf);
+  }
+
+  /** Fills input buffers batch by batch (fill), runs them, returns normalised rows. */
+  private async runBatches(n: number, fill: (start: number, count: number, buf: Float32Array) => Promise<void>): Promise<Float32Array> {
+    const out = new Float32Array(n * this.dim);
+    if (n === 0) return out;
+    const step = this.dynamicBatch ? MAX_BATCH : 1;
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < n; start += step) {
+      const count = Math.min(step, n - start);
+      jobs.push(this.runOne(start, count, fill, out));
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  private async runOne(
+    start: number,
+    count: number,
+    fill: (start: number, count: number, buf: Float32Array) => Promise<void>,
+    out: Float32Array,
+  ): Promise<void> {
+    const S = this.inputSize;
+    let buf = this.takeBuffer(count);
+    let returned = false;
+    try {
+      await fill(start, count, buf);
+      const r = await this.pool.run({ [this.inputName]: { data: buf, dims: [count, 3, S, S] } });
+      const back = r.feeds[this.inputName]?.data;
+      if (back) {
+        buf = back;
+        this.giveBack(count, back);
+        returned = true;
+      }
+      const emb = r.outputs[this.outputName];
+      if (!emb || emb.data.length !== count * this.dim) {
+        throw new ModelError(`The embedder returned ${emb?.data.length ?? 0} values for ${count} face(s); expected ${count * this.dim}`);
+      }
+      for (let i = 0; i < count; i++) {
+        const row = emb.data.subarray(i * this.dim, (i + 1) * this.dim);
+        let ss = 0;
+        for (let k = 0; k < this.dim; k++) ss += row[k]! * row[k]!;
+        if (!Number.isFinite(ss)) throw new ModelError('The embedder returned non-finite values');
+        const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+        const dst = (start + i) * this.dim;
+        for (let k = 0; k < this.dim; k++) out[dst + k] = row[k]! * inv;
+      }
+    } finally {
+      // A buffer that never reached the pool (or was not handed back) is still cleared.
+      if (!returned && buf.byteLength > 0) buf.fill(0);
+    }
+  }
+}
+
