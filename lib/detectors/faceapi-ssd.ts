@@ -357,20 +357,9 @@ export class FaceApiLandmarker {
     const plane = 3 * LANDMARK_INPUT * LANDMARK_INPUT;
     const batch = new Float32Array(plane * faces.length);
     const geo = faces.map((f, k) => {
-      // face-api's Box.clipAtImageBorders + floor.
-      const cx = Math.max(f.box.x, 0);
-      const cy = Math.max(f.box.y, 0);
-      const x = Math.min(Math.floor(cx), W - 1);
-      const y = Math.min(Math.floor(cy), H - 1);
-      const w = Math.max(1, Math.min(W - x, Math.floor(Math.min(f.box.x + f.box.width - cx, W - cx))));
-      const h = Math.max(1, Math.min(H - y, Math.floor(Math.min(f.box.y + f.box.height - cy, H - cy))));
-      const s = Math.max(w, h);
-      const diff = s - Math.min(w, h);
-      const before = diff - Math.round(diff * 0.5);
-      const ox = w < h ? before : 0;
-      const oy = h < w ? before : 0;
-      squareTensor(sample, { x, y, w, h }, s, ox, oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
-      return { x, y, s, ox, oy };
+      const g = chipGeometry(f.box, W, H);
+      squareTensor(sample, g, g.s, g.ox, g.oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
+      return g;
     });
     const res = await this.pool.run({ input: { data: batch, dims: [faces.length, 3, LANDMARK_INPUT, LANDMARK_INPUT] } });
     res.feeds.input!.data.fill(0); // privacy: no face pixels left behind
@@ -390,6 +379,66 @@ export class FaceApiLandmarker {
     this.closed = true;
     await this.pool.close();
   }
+}
+
+/**
+ * The box face-api crops for its recogniser: the bounding box of the 68
+ * points grown by 20% (10% per side), as FaceLandmarks.align() does.
+ */
+export function faceApiDescriptorBox(points68: readonly Point[]): { x: number; y: number; width: number; height: number } {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of points68) {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  const w = x1 - x0;
+  const h = y1 - y0;
+  return { x: x0 - w * 0.1, y: y0 - h * 0.1, width: w * 1.2, height: h * 1.2 };
+}
+
+/**
+ * A face-api style input chip: the box (clipped to the frame and floored),
+ * centred in a zero-padded square, resized to size x size with TF's
+ * bilinear, then (v - mean) / std, NCHW RGB. For the recogniser pass
+ * size 150 and mean (122.782, 117.001, 104.298), std 255 with the box from
+ * faceApiDescriptorBox(); this is exactly what face-api feeds its nets.
+ */
+export function faceApiChip(
+  frame: Frame,
+  box: { x: number; y: number; width: number; height: number },
+  size: number,
+  normalisation: { mean: readonly number[]; std: readonly number[] },
+  out?: Float32Array,
+): Float32Array {
+  const layout = validateFrame(frame);
+  checkInteger('size', size, 1, 4096);
+  if (!box || ![box.x, box.y, box.width, box.height].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw invalidType('box', 'a box { x, y, width, height } of finite numbers', box);
+  }
+  const t = out ?? new Float32Array(3 * size * size);
+  if (t.length !== 3 * size * size) throw outOfRange('out', `a Float32Array of ${3 * size * size} values`, t);
+  const g = chipGeometry(box, layout.width, layout.height);
+  squareTensor(samplerFor(layout), g, g.s, g.ox, g.oy, size, normalisation.mean, normalisation.std, t);
+  return t;
+}
+
+/** face-api's Box.clipAtImageBorders + floor, then the centred square. */
+function chipGeometry(box: { x: number; y: number; width: number; height: number }, W: number, H: number) {
+  const cx = Math.max(box.x, 0);
+  const cy = Math.max(box.y, 0);
+  const x = Math.min(Math.floor(cx), W - 1);
+  const y = Math.min(Math.floor(cy), H - 1);
+  const w = Math.max(1, Math.min(W - x, Math.floor(Math.min(box.x + box.width - cx, W - cx))));
+  const h = Math.max(1, Math.min(H - y, Math.floor(Math.min(box.y + box.height - cy, H - cy))));
+  const s = Math.max(w, h);
+  const diff = s - Math.min(w, h);
+  const before = diff - Math.round(diff * 0.5);
+  return { x, y, w, h, s, ox: w < h ? before : 0, oy: h < w ? before : 0 };
 }
 
 const LANDMARKER_KEYS = ['landmarkModel', 'landmarkNet', 'executionProviders', 'workers', 'intraOpNumThreads'] as const;
