@@ -17,3 +17,7 @@ export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bin
 export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
 export { Embedder, EMBEDDER_FAMILIES } from './embedder.js';
 export type { EmbedderLoadOptions, EmbedderFamily } from './embedder.js';
+export { convertFaceApiModel, listFaceApiCandidates, FACEAPI_MODELS, generateSsdAnchors, decodeSsdBoxes } from './convert/faceapi/index.js';
+export type { FaceApiConversion, FaceApiCandidate, FaceApiModelName, ConvertFaceApiOptions } from './convert/faceapi/index.js';
+export { FaceApiSsdDetector, FaceApiLandmarker, faceapiSsd, faceApiChip, faceApiDescriptorBox, fivePointsFrom68 } from './detectors/faceapi-ssd.js';
+export type { FaceWith68, FaceApiSsdLoadOptions, FaceApiSsdDetectOptions, FaceApiLandmarkerLoadOptions } from './detectors/faceapi-ssd.js';
