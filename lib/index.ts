@@ -21,3 +21,6 @@ export { convertFaceApiModel, listFaceApiCandidates, FACEAPI_MODELS, generateSsd
 export type { FaceApiConversion, FaceApiCandidate, FaceApiModelName, ConvertFaceApiOptions } from './convert/faceapi/index.js';
 export { FaceApiSsdDetector, FaceApiLandmarker, faceapiSsd, faceApiChip, faceApiDescriptorBox, fivePointsFrom68 } from './detectors/faceapi-ssd.js';
 export type { FaceWith68, FaceApiSsdLoadOptions, FaceApiSsdDetectOptions, FaceApiLandmarkerLoadOptions } from './detectors/faceapi-ssd.js';
+export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir } from './calibrate.js';
+export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource } from './calibrate.js';
+export * as evaluation from './eval/index.js';
