@@ -21,6 +21,9 @@ export { convertFaceApiModel, listFaceApiCandidates, FACEAPI_MODELS, generateSsd
 export type { FaceApiConversion, FaceApiCandidate, FaceApiModelName, ConvertFaceApiOptions } from './convert/faceapi/index.js';
 export { FaceApiSsdDetector, FaceApiLandmarker, faceapiSsd, faceApiChip, faceApiDescriptorBox, fivePointsFrom68 } from './detectors/faceapi-ssd.js';
 export type { FaceWith68, FaceApiSsdLoadOptions, FaceApiSsdDetectOptions, FaceApiLandmarkerLoadOptions } from './detectors/faceapi-ssd.js';
+export { blazeface, blazefaceAnchors, decodeBlazeface, BLAZEFACE_LAYOUTS } from './detectors/blazeface.js';
+export { convertGraphModel, listGraphCandidates } from './convert/tfjs-graph.js';
+export type { GraphConvertOptions, ConvertedGraph, GraphTensorInfo, GraphCandidate } from './convert/tfjs-graph.js';
 export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir } from './calibrate.js';
 export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource } from './calibrate.js';
 export * as evaluation from './eval/index.js';
