@@ -33,7 +33,7 @@ import {
   faceApiDescriptorBox,
   type FaceWith68,
 } from '../dist/detectors/faceapi-ssd.js';
-import { InferencePool, ModelError, loadImage, type Frame } from '../dist/index.js';
+import { Detector, InferencePool, ModelError, loadImage, type Frame } from '../dist/index.js';
 import { hasSharedData, SKIP_SHARED, sharedData } from './helpers/shared.js';
 
 const SIZE: Record<FaceApiModelName, number> = {
@@ -407,6 +407,34 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
         const faces = await det.detect(frame);
         expect(faces).toHaveLength(base.length);
         faces.forEach((f, i) => expect(Math.abs(f.box.x - base[i]!.box.x)).toBeLessThan(1e-3));
+      }
+    });
+
+    it("plugs into Detector as the box-only 'faceapi-ssd' family; FaceApiLandmarker adds the 5 points", async () => {
+      const detector = await Detector.load({ family: 'faceapi-ssd', model: conversions.get('ssd_mobilenetv1_model')!.onnx });
+      try {
+        expect(detector.landmarks).toBe(false);
+        expect(await detector.detect(bbt1)).toHaveLength(4); // with tiling ('auto')
+        // Whole frame, to compare with the two-stage detector (with tiles the SSD draws tighter boxes on the larger faces).
+        const boxes = await detector.detect(bbt1, { tile: false });
+        expect(boxes).toHaveLength(4);
+        const faces = await det.landmarker.annotate(bbt1, boxes);
+        const ours = await det.detect(bbt1);
+        for (const f of faces) {
+          expect(f.landmarks).toHaveLength(5);
+          // Same faces as the two-stage detector (the Detector letterboxes its own way, padding with 0 after normalisation: boxes within a few px; measured <= 4).
+          const twin = ours.find((o) => Math.abs(o.box.x - f.box.x) < 8 && Math.abs(o.box.y - f.box.y) < 8);
+          expect(twin, JSON.stringify(f.box)).toBeDefined();
+        }
+        const wild = await loadImage(sharedData('scenes', 'wild_1.jpg'));
+        const tiled = await detector.detect(wild);
+        const passes = detector.lastRunInfo?.passes;
+        const whole = await detector.detect(wild, { tile: false });
+        console.log(`[faceapi] Detector('faceapi-ssd') on wild_1: ${whole.length} faces whole-frame, ${tiled.length} with tiling (${passes} passes)`);
+        expect(tiled.length).toBeGreaterThanOrEqual(whole.length);
+        await expect(det.landmarker.annotate(bbt1, [{ box: { x: NaN } } as never])).rejects.toMatchObject({ name: 'TypeError', parameter: 'faces[0].box' });
+      } finally {
+        await detector.close();
       }
     });
 
