@@ -25,6 +25,7 @@ import {
   type Face,
   type Frame,
 } from '../dist/index.js';
+import { postprocess, type PostprocessJob, type PostprocessPass } from '../dist/detectors/native.js';
 import { hasShared, SKIP_SHARED, sharedData, sharedModel } from './helpers/shared.js';
 
 const require = createRequire(import.meta.url);
@@ -192,6 +193,62 @@ describe('Detector: argument checks (no model needed)', () => {
     expect(() => registerDetectorFamily('Bad Name', {} as never)).toThrow(expect.objectContaining({ name: 'RangeError' }));
     expect(() => registerDetectorFamily('incomplete', { description: 'x' } as never)).toThrow(/adapter\.landmarks/);
     expect(DETECTOR_FAMILIES).not.toContain('incomplete');
+  });
+});
+
+describe('native post-processing (crafted candidates, no model needed)', () => {
+  const row = (x1: number, y1: number, x2: number, y2: number, score: number) => [x1, y1, x2, y2, score, ...Array(10).fill((x1 + x2) / 2)];
+  const job = (rows: number[][], pass: Partial<PostprocessPass> = {}, extra: Partial<PostprocessJob> = {}): PostprocessJob => ({
+    family: 'candidates',
+    landmarks: true,
+    minScore: 0.5,
+    iouThreshold: 0.4,
+    minFaceSize: 0,
+    maxFaces: 0,
+    clipWidth: 1000,
+    clipHeight: 1000,
+    passes: [{ inputWidth: 640, inputHeight: 640, outputs: [Float32Array.from(rows.flat())], scale: 1, padX: 0, padY: 0, originX: 0, originY: 0, ...pass }],
+    ...extra,
+  });
+  const boxes = (out: Float32Array) => Array.from({ length: out.length / 15 }, (_, i) => Array.from(out.subarray(i * 15, i * 15 + 5)).map((v) => Math.round(v * 100) / 100));
+
+  it('suppresses overlaps greedily, best score first, and honours minScore and maxFaces', async () => {
+    const rows = [row(10, 10, 50, 50, 0.8), row(12, 12, 52, 52, 0.9), row(200, 200, 240, 240, 0.7), row(300, 300, 340, 340, 0.3)];
+    expect(boxes(await postprocess(job(rows)))).toEqual([[12, 12, 52, 52, 0.9], [200, 200, 240, 240, 0.7]]);
+    expect(boxes(await postprocess(job(rows, {}, { iouThreshold: 0.95 })))).toHaveLength(3);
+    expect(boxes(await postprocess(job(rows, {}, { maxFaces: 1 })))).toEqual([[12, 12, 52, 52, 0.9]]);
+    expect(boxes(await postprocess(job(rows, {}, { minScore: 0.2 })))).toHaveLength(3);
+  });
+
+  it('maps tensor pixels to frame pixels, clips to the frame, filters by size', async () => {
+    const pass = { scale: 2, padX: 10, padY: 0, originX: 100, originY: 50 };
+    // (30 - 10) / 2 + 100 = 110, 20 / 2 + 50 = 60, ...
+    expect(boxes(await postprocess(job([row(30, 20, 50, 40, 0.9)], pass)))).toEqual([[110, 60, 120, 70, 0.9]]);
+    expect(boxes(await postprocess(job([row(900, 900, 1100, 1050, 0.9)], {}, { clipWidth: 1000, clipHeight: 1000 })))).toEqual([[900, 900, 1000, 1000, 0.9]]);
+    expect(boxes(await postprocess(job([row(0, 0, 20, 20, 0.9), row(100, 100, 140, 140, 0.8)], {}, { minFaceSize: 30 })))).toEqual([[100, 100, 140, 140, 0.8]]);
+  });
+
+  it('drops faces cut by an inner tile edge, keeps those at a frame edge', async () => {
+    const tile = { originX: 100, originY: 50, rect: [100, 50, 300, 250] as [number, number, number, number], innerEdges: 1 | 4 };
+    const rows = [row(0, 0, 40, 40, 0.9), row(100, 100, 140, 140, 0.8), row(160, 0, 199.5, 40, 0.7)];
+    // tensor x 0 -> frame 100 (the left edge, inner): cut; x2 199.5 -> 299.5 (right edge, inner): cut
+    expect(boxes(await postprocess(job(rows, tile)))).toEqual([[200, 150, 240, 190, 0.8]]);
+    const atFrameEdge = { ...tile, innerEdges: 4 };
+    expect(boxes(await postprocess(job(rows, atFrameEdge)))).toEqual([[100, 50, 140, 90, 0.9], [200, 150, 240, 190, 0.8]]);
+  });
+
+  it('re-checks output sizes natively and throws typed errors naming the job field', async () => {
+    const bad = job([]);
+    bad.passes[0]!.outputs = [new Float32Array(14)];
+    await expect(async () => postprocess(bad)).rejects.toMatchObject({ name: 'RangeError', message: /job\.passes\[0\]\.outputs/ });
+    const yunetBad: PostprocessJob = { ...job([]), family: 'yunet' };
+    yunetBad.passes[0]!.outputs = Array.from({ length: 12 }, () => new Float32Array(10));
+    await expect(async () => postprocess(yunetBad)).rejects.toMatchObject({ name: 'RangeError', message: /cls at stride 8 of 6400 floats/ });
+    const notFloats = job([]);
+    notFloats.passes[0]!.outputs = [new Uint8Array(15) as never];
+    await expect(async () => postprocess(notFloats)).rejects.toMatchObject({ name: 'TypeError', message: /outputs\[0\]/ });
+    await expect(async () => postprocess({ ...job([]), family: 'haar' as never })).rejects.toMatchObject({ name: 'RangeError', message: /job\.family/ });
+    await expect(async () => postprocess({ ...job([]), minScore: Number.NaN })).rejects.toMatchObject({ message: /job\.minScore/ });
   });
 });
 
