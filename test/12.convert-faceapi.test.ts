@@ -209,6 +209,7 @@ describe('convertFaceApiModel (needs only node_modules)', () => {
   it('matches face-api on synthetic inputs (relative error <= 1e-4, descriptor cosine >= 0.9999)', async () => {
     for (const name of FACEAPI_MODELS) {
       const { rel, cos } = await compare(name, [synthetic(SIZE[name], 11), synthetic(SIZE[name], 12)]);
+      console.log(`[faceapi] ${name} vs face-api on synthetic input: max rel ${Math.max(...rel).toExponential(2)}${cos.length ? `, min cosine ${Math.min(...cos).toFixed(8)}` : ''}`);
       for (const r of rel) expect(r, name).toBeLessThan(1e-4); // measured ~1e-6
       for (const c of cos) expect(c, name).toBeGreaterThanOrEqual(0.9999);
     }
@@ -387,7 +388,7 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
       }
     });
 
-    it('gives the same faces for rgb, bgr and rgba frames', async () => {
+    it('gives the same faces for rgb, bgr, rgba and nv12 frames', async () => {
       const base = await det.detect(bbt1);
       const bgr = new Uint8Array(bbt1.data.length);
       const rgba = new Uint8Array((bbt1.data.length / 3) * 4);
@@ -408,6 +409,36 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
         expect(faces).toHaveLength(base.length);
         faces.forEach((f, i) => expect(Math.abs(f.box.x - base[i]!.box.x)).toBeLessThan(1e-3));
       }
+      // nv12 (BT.601 limited range, chroma averaged over 2x2): lossy, so boxes within a few px.
+      const { width: W, height: H } = bbt1;
+      const nv12 = new Uint8Array(W * H + W * Math.ceil(H / 2));
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const o = (y * W + x) * 3;
+          const [r, g, b] = [bbt1.data[o]!, bbt1.data[o + 1]!, bbt1.data[o + 2]!];
+          nv12[y * W + x] = Math.round(16 + 0.257 * r + 0.504 * g + 0.098 * b);
+        }
+      for (let y = 0; y < H; y += 2)
+        for (let x = 0; x < W; x += 2) {
+          let r = 0;
+          let g = 0;
+          let b = 0;
+          for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+            const o = (Math.min(y + dy, H - 1) * W + Math.min(x + dx, W - 1)) * 3;
+            r += bbt1.data[o]! / 4;
+            g += bbt1.data[o + 1]! / 4;
+            b += bbt1.data[o + 2]! / 4;
+          }
+          const o = W * H + (y / 2) * W + x;
+          nv12[o] = Math.round(128 - 0.148 * r - 0.291 * g + 0.439 * b);
+          nv12[o + 1] = Math.round(128 + 0.439 * r - 0.368 * g - 0.071 * b);
+        }
+      const yuvFaces = await det.detect({ data: nv12, width: W, height: H, format: 'nv12' });
+      expect(yuvFaces).toHaveLength(base.length);
+      yuvFaces.forEach((f, i) => {
+        expect(Math.abs(f.box.x - base[i]!.box.x)).toBeLessThan(4);
+        expect(Math.abs(f.landmarks[0]![0] - base[i]!.landmarks[0]![0])).toBeLessThan(4);
+      });
     });
 
     it("plugs into Detector as the box-only 'faceapi-ssd' family; FaceApiLandmarker adds the 5 points", async () => {

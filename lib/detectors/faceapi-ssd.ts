@@ -127,52 +127,67 @@ function checkModel(param: string, v: unknown): string | Uint8Array | undefined 
   throw invalidType(param, 'a path to an .onnx file or its bytes', v);
 }
 
-/** Reads pixel (x, y) of a validated frame as RGB into out[0..2]. */
-type Sampler = (x: number, y: number, out: Float64Array) => void;
+/** Packed pixels to read from: byte offset of (x, y) is y * stride + x * ch; channels r, g, b at +r, +g, +b. */
+interface Packed {
+  data: Uint8Array;
+  stride: number;
+  ch: number;
+  r: number;
+  g: number;
+  b: number;
+  /** Origin of the packed buffer in frame pixels (non-zero when a region was converted). */
+  x0: number;
+  y0: number;
+}
 
-function samplerFor(f: FrameLayout): Sampler {
+/**
+ * A packed RGB-like view of the region (x, y, w, h): the frame itself for
+ * rgb/bgr/rgba/bgra/gray, a converted copy of the region for nv12/i420
+ * (BT.601 limited range, as most cameras and decoders produce).
+ */
+function packedView(f: FrameLayout, x: number, y: number, w: number, h: number): Packed {
   const { data, stride, format } = f;
   switch (format) {
     case 'rgb':
+      return { data, stride, ch: 3, r: 0, g: 1, b: 2, x0: 0, y0: 0 };
     case 'bgr':
+      return { data, stride, ch: 3, r: 2, g: 1, b: 0, x0: 0, y0: 0 };
     case 'rgba':
-    case 'bgra': {
-      const ch = format.length;
-      const [r, b] = format.startsWith('rgb') ? [0, 2] : [2, 0];
-      return (x, y, out) => {
-        const o = y * stride + x * ch;
-        out[0] = data[o + r]!;
-        out[1] = data[o + 1]!;
-        out[2] = data[o + b]!;
-      };
-    }
+      return { data, stride, ch: 4, r: 0, g: 1, b: 2, x0: 0, y0: 0 };
+    case 'bgra':
+      return { data, stride, ch: 4, r: 2, g: 1, b: 0, x0: 0, y0: 0 };
     case 'gray':
-      return (x, y, out) => {
-        out[0] = out[1] = out[2] = data[y * stride + x]!;
-      };
+      return { data, stride, ch: 1, r: 0, g: 0, b: 0, x0: 0, y0: 0 };
     default: {
-      // nv12 / i420, BT.601 limited range, as most cameras and decoders produce.
+      const out = new Uint8Array(w * h * 3);
       const ySize = stride * f.height;
       const cs = f.chromaStride;
       const chromaH = Math.ceil(f.height / 2);
-      return (x, y, out) => {
-        const Y = data[y * stride + x]!;
-        let U: number;
-        let V: number;
-        if (format === 'nv12') {
-          const o = ySize + (y >> 1) * cs + (x >> 1) * 2;
-          U = data[o]!;
-          V = data[o + 1]!;
-        } else {
-          const o = (y >> 1) * cs + (x >> 1);
-          U = data[ySize + o]!;
-          V = data[ySize + cs * chromaH + o]!;
+      const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+      for (let j = 0; j < h; j++) {
+        const fy = y + j;
+        for (let i = 0; i < w; i++) {
+          const fx = x + i;
+          const Y = data[fy * stride + fx]!;
+          let U: number;
+          let V: number;
+          if (format === 'nv12') {
+            const o = ySize + (fy >> 1) * cs + (fx >> 1) * 2;
+            U = data[o]!;
+            V = data[o + 1]!;
+          } else {
+            const o = (fy >> 1) * cs + (fx >> 1);
+            U = data[ySize + o]!;
+            V = data[ySize + cs * chromaH + o]!;
+          }
+          const c = 1.164 * (Y - 16);
+          const k = (j * w + i) * 3;
+          out[k] = clamp(c + 1.596 * (V - 128));
+          out[k + 1] = clamp(c - 0.392 * (U - 128) - 0.813 * (V - 128));
+          out[k + 2] = clamp(c + 2.017 * (U - 128));
         }
-        const c = 1.164 * (Y - 16);
-        out[0] = Math.min(255, Math.max(0, Math.round(c + 1.596 * (V - 128))));
-        out[1] = Math.min(255, Math.max(0, Math.round(c - 0.392 * (U - 128) - 0.813 * (V - 128))));
-        out[2] = Math.min(255, Math.max(0, Math.round(c + 2.017 * (U - 128))));
-      };
+      }
+      return { data: out, stride: w * 3, ch: 3, r: 0, g: 1, b: 2, x0: x, y0: y };
     }
   }
 }
@@ -186,7 +201,7 @@ function samplerFor(f: FrameLayout): Sampler {
  * resizeBilinear do.
  */
 function squareTensor(
-  sample: Sampler,
+  f: FrameLayout,
   roi: { x: number; y: number; w: number; h: number },
   side: number,
   ox: number,
@@ -197,43 +212,54 @@ function squareTensor(
   out: Float32Array,
   offset = 0,
 ): void {
+  const p = packedView(f, roi.x, roi.y, roi.w, roi.h);
   const scale = side / size;
   const plane = size * size;
-  const px = new Float64Array(3);
-  const acc = new Float64Array(12);
-  // Pixel of the padded square at integer (sx, sy), into acc[k..k+2].
-  const at = (sx: number, sy: number, k: number) => {
+  // Byte offset of square column / row s in the packed view, or -1 in the padding.
+  const colOffset = (sx: number) => {
     const x = sx - ox;
-    const y = sy - oy;
-    if (x < 0 || y < 0 || x >= roi.w || y >= roi.h) {
-      acc[k] = acc[k + 1] = acc[k + 2] = 0;
-      return;
-    }
-    sample(roi.x + x, roi.y + y, px);
-    acc[k] = px[0]!;
-    acc[k + 1] = px[1]!;
-    acc[k + 2] = px[2]!;
+    return x < 0 || x >= roi.w ? -1 : (roi.x + x - p.x0) * p.ch;
   };
+  const rowOffset = (sy: number) => {
+    const y = sy - oy;
+    return y < 0 || y >= roi.h ? -1 : (roi.y + y - p.y0) * p.stride;
+  };
+  const c0 = new Int32Array(size);
+  const c1 = new Int32Array(size);
+  const wxs = new Float64Array(size);
+  for (let dx = 0; dx < size; dx++) {
+    const fx = dx * scale;
+    const x0 = Math.floor(fx);
+    c0[dx] = colOffset(x0);
+    c1[dx] = colOffset(Math.min(x0 + 1, side - 1));
+    wxs[dx] = fx - x0;
+  }
+  const { data, r, g, b } = p;
+  const chans = [r, g, b];
+  const m = [mean[0]!, mean[1]!, mean[2]!];
+  const inv = [std[0]!, std[1]!, std[2]!];
   for (let dy = 0; dy < size; dy++) {
     const fy = dy * scale;
     const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, side - 1);
+    const r0 = rowOffset(y0);
+    const r1 = rowOffset(Math.min(y0 + 1, side - 1));
     const wy = fy - y0;
-    for (let dx = 0; dx < size; dx++) {
-      const fx = dx * scale;
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, side - 1);
-      const wx = fx - x0;
-      at(x0, y0, 0);
-      at(x1, y0, 3);
-      at(x0, y1, 6);
-      at(x1, y1, 9);
-      const o = offset + dy * size + dx;
-      for (let c = 0; c < 3; c++) {
-        const top = acc[c]! + (acc[3 + c]! - acc[c]!) * wx;
-        const bottom = acc[6 + c]! + (acc[9 + c]! - acc[6 + c]!) * wx;
-        const v = top + (bottom - top) * wy;
-        out[o + c * plane] = (v - mean[c]!) / std[c]!;
+    for (let c = 0; c < 3; c++) {
+      const ch = chans[c]!;
+      const o = offset + c * plane + dy * size;
+      const mc = m[c]!;
+      const sc = inv[c]!;
+      for (let dx = 0; dx < size; dx++) {
+        const a = c0[dx]!;
+        const e = c1[dx]!;
+        const tl = r0 < 0 || a < 0 ? 0 : data[r0 + a + ch]!;
+        const tr = r0 < 0 || e < 0 ? 0 : data[r0 + e + ch]!;
+        const bl = r1 < 0 || a < 0 ? 0 : data[r1 + a + ch]!;
+        const br = r1 < 0 || e < 0 ? 0 : data[r1 + e + ch]!;
+        const wx = wxs[dx]!;
+        const top = tl + (tr - tl) * wx;
+        const bottom = bl + (br - bl) * wx;
+        out[o + dx] = (top + (bottom - top) * wy - mc) / sc;
       }
     }
   }
@@ -352,13 +378,12 @@ export class FaceApiLandmarker {
   /** @internal Landmarks for pre-validated faces. */
   async run(layout: FrameLayout, faces: readonly Face[]): Promise<FaceWith68[]> {
     if (faces.length === 0) return [];
-    const sample = samplerFor(layout);
     const { width: W, height: H } = layout;
     const plane = 3 * LANDMARK_INPUT * LANDMARK_INPUT;
     const batch = new Float32Array(plane * faces.length);
     const geo = faces.map((f, k) => {
       const g = chipGeometry(f.box, W, H);
-      squareTensor(sample, g, g.s, g.ox, g.oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
+      squareTensor(layout, g, g.s, g.ox, g.oy, LANDMARK_INPUT, FACE_MEAN, [255, 255, 255], batch, k * plane);
       return g;
     });
     const res = await this.pool.run({ input: { data: batch, dims: [faces.length, 3, LANDMARK_INPUT, LANDMARK_INPUT] } });
@@ -423,7 +448,7 @@ export function faceApiChip(
   const t = out ?? new Float32Array(3 * size * size);
   if (t.length !== 3 * size * size) throw outOfRange('out', `a Float32Array of ${3 * size * size} values`, t);
   const g = chipGeometry(box, layout.width, layout.height);
-  squareTensor(samplerFor(layout), g, g.s, g.ox, g.oy, size, normalisation.mean, normalisation.std, t);
+  squareTensor(layout, g, g.s, g.ox, g.oy, size, normalisation.mean, normalisation.std, t);
   return t;
 }
 
@@ -487,7 +512,7 @@ export class FaceApiSsdDetector {
     // face-api pads the frame to a square at the bottom/right, then resizes.
     const input = this.ssdInput ?? new Float32Array(3 * SSD_INPUT * SSD_INPUT);
     this.ssdInput = null;
-    squareTensor(samplerFor(layout), { x: 0, y: 0, w: W, h: H }, side, 0, 0, SSD_INPUT, [127.5, 127.5, 127.5], [127.5, 127.5, 127.5], input);
+    squareTensor(layout, { x: 0, y: 0, w: W, h: H }, side, 0, 0, SSD_INPUT, [127.5, 127.5, 127.5], [127.5, 127.5, 127.5], input);
     const res = await this.ssd.run({ input: { data: input, dims: [1, 3, SSD_INPUT, SSD_INPUT] } });
     this.ssdInput = res.feeds.input!.data;
     this.ssdInput.fill(0);
