@@ -116,6 +116,22 @@ function toNv12(f: Frame): Frame {
   return { data: d, width: w, height: h, format: 'nv12' };
 }
 
+/** I420 from the NV12 above (same samples, planar chroma). */
+function toI420(f: Frame): Frame {
+  const nv = toNv12(f);
+  const { width: w, height: h } = f;
+  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  const d = new Uint8Array(w * h + 2 * cw * ch);
+  for (let y = 0; y < h; y++) d.set(nv.data.subarray(y * 2 * cw, y * 2 * cw + w), y * w);
+  const uv = 2 * cw * h;
+  for (let i = 0; i < cw * ch; i++) {
+    const y = Math.floor(i / cw), x = i % cw;
+    d[w * h + i] = nv.data[uv + y * 2 * cw + 2 * x]!;
+    d[w * h + cw * ch + i] = nv.data[uv + y * 2 * cw + 2 * x + 1]!;
+  }
+  return { data: d, width: w, height: h, format: 'i420' };
+}
+
 // ---- a reference SCRFD decoder in TypeScript, registered as a JS family --------------
 
 /**
@@ -360,17 +376,18 @@ describe.skipIf(!hasShared)(hasShared ? 'Detector on real models and photographs
     });
     afterAll(() => det?.close());
 
-    it('gives the same faces for bgr, rgba (padded stride) and nv12 frames as for rgb (within 2 px)', async () => {
+    it('gives the same faces for bgr, rgba (padded stride), nv12 and i420 frames as for rgb (within 2 px)', async () => {
       const ref = await det.detect(bbt1);
       const variants: [string, Frame][] = [
         ['bgr', toBgr(bbt1)],
         ['rgba', toRgba(bbt1, bbt1.width * 4 + 64)],
         ['nv12', toNv12(bbt1)],
+        ['i420', toI420(bbt1)],
       ];
       for (const [name, frame] of variants) {
         const faces = await det.detect(frame);
         expect(faces.length, name).toBe(ref.length);
-        expect(maxBoxShift(ref, faces), name).toBeLessThanOrEqual(name === 'nv12' ? 2 : 0.01);
+        expect(maxBoxShift(ref, faces), name).toBeLessThanOrEqual(name === 'nv12' || name === 'i420' ? 2 : 0.01);
       }
     });
 
