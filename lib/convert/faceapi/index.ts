@@ -7,6 +7,7 @@
  * Graph inputs take the image already normalised as face-api does it (the
  * `input.normalisation` field says how: (pixel - mean) / std per channel, RGB).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkOptions, checkString } from '../../validate.js';
 import { outOfRange } from '../../errors.js';
@@ -193,6 +194,17 @@ export interface FaceApiCandidate {
   outputs: FaceApiOutput[];
 }
 
+/** The manifest and the shards it lists, relative to the package folder. */
+function manifestFiles(name: FaceApiModelName): string[] {
+  const manifest = `model/${name}-weights_manifest.json`;
+  try {
+    const groups = JSON.parse(readFileSync(path.join(faceApiModelDir(), `${name}-weights_manifest.json`), 'utf8')) as { paths: string[] }[];
+    return [manifest, ...groups.flatMap((g) => g.paths.map((p) => `model/${p}`))];
+  } catch {
+    return [manifest, `model/${name}.bin`];
+  }
+}
+
 /** The face-api networks livefr can convert, described for the model registry. */
 export function listFaceApiCandidates(): FaceApiCandidate[] {
   const version = faceApiVersion();
@@ -202,7 +214,7 @@ export function listFaceApiCandidates(): FaceApiCandidate[] {
       name,
       package: '@vladmandic/face-api',
       version,
-      files: [`model/${name}-weights_manifest.json`, `model/${name}.bin`],
+      files: manifestFiles(name),
       task: s.task,
       description: s.summary,
       licence: 'MIT',
