@@ -1,0 +1,111 @@
+/**
+ * livefr enroll <watchlist-file> <dir>: each subfolder of dir is one person,
+ * its name the id; each image gives one template (the largest face in it).
+ * An existing watchlist file is updated: a person enrolled again is replaced.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Detector } from '../../detector.js';
+import { Embedder } from '../../embedder.js';
+import { loadImage } from '../../frame.js';
+import type { Face } from '../../types.js';
+import { Watchlist } from '../../watchlist.js';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
+import { Progress } from '../progress.js';
+
+const SPEC: Record<string, FlagSpec> = {
+  'max-per-person': { type: 'number', description: 'at most this many images per person (sorted by name)' },
+  index: { type: 'string', default: 'flat', description: "index kind for a new watchlist: 'flat' (exact), 'hnsw' or 'ivf'" },
+  ...DETECTOR_FLAGS,
+  ...EMBEDDER_FLAGS,
+  json: { type: 'boolean', description: 'print the summary as one JSON line' },
+  quiet: { type: 'boolean', description: 'no progress bar' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+
+export function largestFace(faces: Face[]): Face | undefined {
+  let best: Face | undefined;
+  for (const f of faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
+  return best;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(usage('enroll', '<watchlist-file> <dir>', SPEC) + '\n');
+    return 0;
+  }
+  if (positional.length !== 2) throw new UsageError('arguments', 'Expected <watchlist-file> <dir>');
+  const [file, dir] = positional as [string, string];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError('dir', `Expected a folder of people for <dir> but ${JSON.stringify(dir)} is not one`);
+  const maxPer = flags['max-per-person'];
+  if (maxPer !== undefined && (!Number.isInteger(maxPer) || (maxPer as number) < 1)) {
+    throw new UsageError('--max-per-person', `Expected a positive integer for --max-per-person but received ${maxPer}`);
+  }
+
+  const people = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  const jobs: Array<{ id: string; images: string[] }> = people.map((id) => {
+    let images = readdirSync(path.join(dir, id))
+      .filter((f) => IMAGE_EXT.test(f))
+      .sort()
+      .map((f) => path.join(dir, id, f));
+    if (maxPer !== undefined) images = images.slice(0, maxPer as number);
+    return { id, images };
+  });
+  const total = jobs.reduce((a, j) => a + j.images.length, 0);
+  if (total === 0) throw new UsageError('dir', `No images (.jpg, .png, .webp) found in the subfolders of ${JSON.stringify(dir)}`);
+
+  const detector = await Detector.load(detectorOptions(flags) as never);
+  const embedder = await Embedder.load(embedderOptions(flags) as never);
+  const watchlist = existsSync(file)
+    ? await Watchlist.load(file)
+    : new Watchlist({ dim: embedder.dim, index: flags.index as 'flat' });
+  if (watchlist.dim !== embedder.dim) {
+    throw new UsageError('<watchlist-file>', `The watchlist holds ${watchlist.dim}-d templates but the embedder gives ${embedder.dim}-d`);
+  }
+  const progress = new Progress({ label: 'enrol', total, quiet: Boolean(flags.quiet) });
+  let templates = 0;
+  let enrolled = 0;
+  const skipped: Array<{ file: string; reason: string }> = [];
+  try {
+    for (const job of jobs) {
+      const vectors: Float32Array[] = [];
+      for (const img of job.images) {
+        try {
+          const frame = await loadImage(img);
+          const face = largestFace(await detector.detect(frame, detectOptions(flags) as never));
+          if (!face) skipped.push({ file: img, reason: 'no face found' });
+          else vectors.push(await embedder.embed(frame, [face]));
+        } catch (err) {
+          skipped.push({ file: img, reason: (err as Error).message });
+        }
+        progress.tick();
+      }
+      if (vectors.length === 0) continue;
+      const all = new Float32Array(vectors.length * embedder.dim);
+      vectors.forEach((v, i) => all.set(v, i * embedder.dim));
+      if (watchlist.has(job.id)) await watchlist.remove(job.id);
+      await watchlist.add(job.id, all, { enrolledFrom: job.images.length, enrolledAt: new Date().toISOString() });
+      templates += vectors.length;
+      enrolled++;
+    }
+  } finally {
+    progress.finish();
+    await Promise.all([detector.close(), embedder.close()]);
+  }
+  await watchlist.save(file);
+  for (const s of skipped) process.stderr.write(`livefr enroll: skipped ${s.file}: ${s.reason}\n`);
+  const summary = { file, people: enrolled, templates, skipped: skipped.length, size: watchlist.size };
+  process.stdout.write(
+    flags.json
+      ? JSON.stringify(summary) + '\n'
+      : `Enrolled ${enrolled} people (${templates} templates) into ${file}; the watchlist now holds ${watchlist.size} people. Skipped ${skipped.length} images.\n`,
+  );
+  return enrolled > 0 ? 0 : 1;
+}

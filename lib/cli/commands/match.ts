@@ -1,0 +1,84 @@
+/**
+ * livefr match <watchlist-file> <image...>: detect, embed and match every
+ * face. With --json, one JSON line per image carrying each face's best K
+ * candidates (even below the threshold, so the CLI can serve evaluation)
+ * and whether it raised an alert. Without --json only alerts are printed;
+ * faces that did not match are only counted.
+ */
+import { Detector } from '../../detector.js';
+import { Embedder } from '../../embedder.js';
+import { loadImage } from '../../frame.js';
+import { Watchlist } from '../../watchlist.js';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
+import { Progress } from '../progress.js';
+
+const SPEC: Record<string, FlagSpec> = {
+  threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
+  k: { type: 'number', default: 5, description: 'candidates reported per face' },
+  ...DETECTOR_FLAGS,
+  ...EMBEDDER_FLAGS,
+  json: { type: 'boolean', description: 'one JSON line per image on stdout' },
+  quiet: { type: 'boolean', description: 'no progress bar' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+export async function run(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(usage('match', '<watchlist-file> <image...>', SPEC) + '\n');
+    return 0;
+  }
+  if (positional.length < 2) throw new UsageError('arguments', 'Expected <watchlist-file> <image...>');
+  const [file, ...images] = positional as [string, ...string[]];
+  const k = flags.k as number;
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError('--k', `Expected an integer between 1 and 1000 for --k but received ${k}`);
+  const watchlist = await Watchlist.load(file);
+  const threshold = flags.threshold === undefined ? watchlist.threshold : (flags.threshold as number);
+  const detector = await Detector.load(detectorOptions(flags) as never);
+  const embedder = await Embedder.load(embedderOptions(flags) as never);
+  if (watchlist.dim !== embedder.dim) {
+    throw new UsageError('<watchlist-file>', `The watchlist holds ${watchlist.dim}-d templates but the embedder gives ${embedder.dim}-d`);
+  }
+  const progress = new Progress({ label: 'match', total: images.length, quiet: Boolean(flags.quiet) || images.length < 2 });
+  let failures = 0;
+  let alerts = 0;
+  try {
+    for (const img of images) {
+      try {
+        const frame = await loadImage(img);
+        const faces = await detector.detect(frame, detectOptions(flags) as never);
+        const results = faces.length ? await watchlist.match(await embedder.embed(frame, faces), { threshold, k }) : [];
+        const out = faces.map((f, i) => ({
+          box: { x: round(f.box.x), y: round(f.box.y), width: round(f.box.width), height: round(f.box.height) },
+          score: round(f.score, 4),
+          landmarks: f.landmarks.map(([x, y]) => [round(x), round(y)]),
+          candidates: results[i]!.candidates.map((c) => ({ id: c.id, score: round(c.score, 4) })),
+          alert: results[i]!.alert,
+        }));
+        const n = out.filter((f) => f.alert).length;
+        alerts += n;
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ file: img, width: frame.width, height: frame.height, faces: out }) + '\n');
+        } else {
+          for (const f of out.filter((o) => o.alert)) {
+            const b = f.box;
+            process.stdout.write(`ALERT ${img}: ${f.candidates[0]!.id} (score ${f.candidates[0]!.score}) at ${b.x},${b.y} ${b.width}x${b.height}\n`);
+          }
+          process.stdout.write(`${img}: ${out.length} faces, ${n} alerts, ${out.length - n} not on the watchlist (discarded)\n`);
+        }
+      } catch (err) {
+        failures++;
+        process.stderr.write(`livefr match: ${img}: ${(err as Error).message}\n`);
+      }
+      progress.tick();
+    }
+  } finally {
+    progress.finish();
+    await Promise.all([detector.close(), embedder.close()]);
+  }
+  if (!flags.json) process.stdout.write(`${images.length} images, ${alerts} alerts at threshold ${threshold}\n`);
+  return failures > 0 ? 1 : 0;
+}

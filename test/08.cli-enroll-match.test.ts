@@ -1,0 +1,126 @@
+/**
+ * livefr enroll + livefr match as a user runs them (child processes), on
+ * real LFW faces with the fixture models.
+ * Protocol: the first 12 people (alphabetical) of lfw-dev with at least 4
+ * images; enrol their first 2 images (--max-per-person 2), probe with their
+ * 4th image, and with one image each of 6 people who are not enrolled.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.js';
+
+const run = promisify(execFile);
+const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
+
+async function livefr(args: string[], env: Record<string, string> = {}) {
+  try {
+    const r = await run(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('livefr CLI without models', () => {
+  it('rejects unknown flags and missing arguments with exit code 2', async () => {
+    expect((await livefr(['enroll', '--bogus'])).code).toBe(2);
+    expect((await livefr(['match', 'only-one-arg.lfr'])).code).toBe(2);
+    expect((await livefr(['nosuchcommand'])).code).toBe(2);
+  });
+  it('match on a missing watchlist file fails with a message naming it', async () => {
+    const r = await livefr(['match', '/nonexistent/list.lfr', 'x.jpg']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/nonexistent\/list\.lfr/);
+  });
+});
+
+describe.skipIf(!hasShared)('livefr enroll + match on LFW (fixture models)', () => {
+  let dir: string;
+  const env = {
+    LIVEFR_DETECTOR: 'yunet',
+    LIVEFR_DETECTOR_MODEL: sharedModel('yunet.onnx'),
+    LIVEFR_EMBEDDER_MODEL: sharedModel('mobilefacenet-128.onnx'),
+    LIVEFR_EMBEDDER_MEAN: '127',
+    LIVEFR_EMBEDDER_STD: '128',
+  };
+  const probes: Array<{ file: string; id: string | null }> = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'livefr-cli-'));
+    const images = sharedData('lfw-dev', 'images');
+    const people = readdirSync(images).sort();
+    const enrolled: string[] = [];
+    const strangers: string[] = [];
+    for (const p of people) {
+      const files = readdirSync(path.join(images, p)).sort();
+      if (files.length >= 4 && enrolled.length < 12) {
+        enrolled.push(p);
+        mkdirSync(path.join(dir, 'people', p), { recursive: true });
+        for (const f of files) symlinkSync(path.join(images, p, f), path.join(dir, 'people', p, f));
+        probes.push({ file: path.join(images, p, files[3]!), id: p });
+      } else if (files.length === 1 && strangers.length < 6) {
+        strangers.push(p);
+        probes.push({ file: path.join(images, p, files[0]!), id: null });
+      }
+      if (enrolled.length >= 12 && strangers.length >= 6) break;
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('enrols, then matches: enrolled people come first, JSON lines only on stdout', async () => {
+    const list = path.join(dir, 'watch.lfr');
+    const e = await livefr(['enroll', list, path.join(dir, 'people'), '--max-per-person', '2', '--json', '--quiet'], env);
+    expect(e.code, e.stderr).toBe(0);
+    const summary = JSON.parse(e.stdout.trim());
+    expect(summary).toMatchObject({ people: 12, templates: 24, size: 12 });
+
+    const m = await livefr(['match', list, ...probes.map((p) => p.file), '--json', '--k', '3', '--quiet'], env);
+    expect(m.code, m.stderr).toBe(0);
+    const lines = m.stdout.trim().split('\n');
+    expect(lines).toHaveLength(probes.length);
+    let correct = 0;
+    const mated: number[] = [];
+    const nonMated: number[] = [];
+    lines.forEach((line, i) => {
+      const rec = JSON.parse(line);
+      expect(rec.file).toBe(probes[i]!.file);
+      expect(rec).toMatchObject({ width: 250, height: 250 });
+      expect(rec.faces.length).toBeGreaterThanOrEqual(1);
+      for (const f of rec.faces) {
+        expect(Object.keys(f.box).sort()).toEqual(['height', 'width', 'x', 'y']);
+        expect(f.landmarks).toHaveLength(5);
+        expect(f.candidates.length).toBeLessThanOrEqual(3);
+        expect(typeof f.alert).toBe('boolean');
+      }
+      // the central face is the probe's subject
+      const face = rec.faces.reduce((a: any, b: any) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+      const top = face.candidates[0];
+      if (probes[i]!.id) {
+        mated.push(top.id === probes[i]!.id ? top.score : -1);
+        if (top.id === probes[i]!.id) correct++;
+      } else nonMated.push(top.score);
+    });
+    // 12 mated probes: at least 11 rank-1 correct (measured: 12/12).
+    expect(correct).toBeGreaterThanOrEqual(11);
+    // Mated scores are well above the best non-mated score on average.
+    const meanMated = mated.filter((s) => s >= 0).reduce((a, b) => a + b, 0) / correct;
+    expect(meanMated).toBeGreaterThan(Math.max(...nonMated));
+  });
+
+  it('a corrupt image is reported on stderr, the other images are still matched, exit code 1', async () => {
+    const list = path.join(dir, 'watch.lfr');
+    const bad = path.join(dir, 'corrupt.jpg');
+    writeFileSync(bad, Buffer.from('not a jpeg at all, just bytes'));
+    const m = await livefr(['match', list, bad, probes[0]!.file, '--json', '--quiet'], env);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/corrupt\.jpg/);
+    const lines = m.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).file).toBe(probes[0]!.file);
+  });
+});
