@@ -192,6 +192,25 @@ export function calibrate(options: CalibrateOptions): Calibration {
   };
 }
 
+/**
+ * The interval a FPIR measured on `searches` new non-mated searches at the
+ * calibrated threshold should fall in: the calibration's own uncertainty
+ * (fpirInterval) widened by the binomial noise of a finite test, each side
+ * at half the remaining error budget. Use it to check a calibration on
+ * held-apart data.
+ */
+export function fpirPredictionInterval(calibration: Calibration, searches: number): [number, number] {
+  if (!isPlainObject(calibration) || !Array.isArray(calibration.fpirInterval)) {
+    throw invalidType('calibration', 'a Calibration returned by calibrate()', calibration);
+  }
+  const m = checkInteger('searches', searches, 1);
+  const alpha = 1 - calibration.confidence;
+  const [lo, hi] = calibration.fpirInterval;
+  const low = lo <= 0 ? 0 : binomialQuantile(alpha / 4, m, lo) / m;
+  const high = hi >= 1 ? 1 : binomialQuantile(1 - alpha / 4, m, hi) / m;
+  return [low, high];
+}
+
 /** What `Watchlist.setThreshold` needs; structural so calibrate.ts does not load FAISS. */
 export interface ThresholdTarget {
   setThreshold(threshold: number, options?: { calibration?: unknown; force?: boolean }): unknown;

@@ -201,3 +201,41 @@ describe('demographic differentials', () => {
     expect(d.threshold).toBe(0.5);
   });
 });
+
+describe('eval / calibrate CLI: bad input gives a usage error naming the flag, never a crash', () => {
+  const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
+  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+    const { execFile } = await import('node:child_process');
+    return new Promise((resolve) => {
+      execFile(process.execPath, [cli, ...args], (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+    });
+  }
+  it('eval without --data, with a bad --degrade, an unknown subcommand; calibrate without a target', async () => {
+    const a = await run(['eval', 'verify']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--data/);
+    const b = await run(['eval', 'identify', '--data', '/nonexistent-livefr', '--degrade', 'size=abc']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--degrade\[0\]/);
+    const c = await run(['eval', 'frobnicate']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/verify or identify/);
+    const d = await run(['calibrate', '--watchlist-size', '10', '--scores', '/x.json']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--target-fpir/);
+    const e = await run(['calibrate', '--target-fpir', '0.01', '--watchlist-size', '10', '--scores', '/nonexistent-livefr.json']);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/Cannot read/);
+  });
+});
+
+describe('degradation specs', () => {
+  it('parses terms and rejects bad ones naming the key', async () => {
+    const { parseDegradation, degradationLabel } = await import('../dist/eval/degrade.js');
+    expect(parseDegradation('size=32+jpeg=30')).toEqual({ size: 32, jpeg: 30 });
+    expect(degradationLabel(parseDegradation('jpeg=30+blur=1.5'))).toBe('blur=1.5+jpeg=30');
+    expect(() => parseDegradation('size=2')).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/degrade\.size/) }));
+    expect(() => parseDegradation('zoom=2')).toThrow(/degrade/);
+    expect(() => parseDegradation('size=32+scene=32')).toThrow(/at most one/);
+  });
+});

@@ -4,8 +4,9 @@
 // states. Synthetic scores run everywhere; real LFW scores (calibrate on one
 // half of the people, test on the other) need ../shared.
 import { describe, expect, it } from 'vitest';
-import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr } from '../dist/calibrate.js';
-import { hasShared, SKIP_SHARED, sharedData, sharedModel } from './helpers/shared.js';
+import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr, fpirPredictionInterval } from '../dist/calibrate.js';
+import path from 'node:path';
+import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.js';
 
 /** Seeded standard normal samples (mulberry32 + Box-Muller). */
 function normals(seed: number, n: number, sigma: number): Float32Array {
@@ -65,8 +66,12 @@ describe('calibrate() on synthetic impostor scores (runs everywhere)', () => {
       expect(c.targetRate).toBeCloseTo(fmrFromFpir(target, size), 12);
       expect(c.expectedFPIR).toBeLessThanOrEqual(target);
       const m = measuredFpir(held, size, c.threshold);
-      expect(m.fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
-      expect(m.fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+      // The stated interval for a test of m.searches searches: calibration uncertainty + test noise.
+      const [lo, hi] = fpirPredictionInterval(c, m.searches);
+      expect(lo).toBeLessThanOrEqual(c.fpirInterval[0]);
+      expect(hi).toBeGreaterThanOrEqual(c.fpirInterval[1]);
+      expect(m.fpir).toBeGreaterThanOrEqual(lo);
+      expect(m.fpir).toBeLessThanOrEqual(hi);
       expect(c.thresholdInterval[0]).toBeLessThanOrEqual(c.threshold);
       expect(c.thresholdInterval[1]).toBeGreaterThanOrEqual(c.threshold);
     }
@@ -90,8 +95,9 @@ describe('calibrate() on synthetic impostor scores (runs everywhere)', () => {
     expect(c.method).toBe('open-set');
     expect(c.comparisons).toBe(1);
     const m = measuredFpir(held, size, c.threshold);
-    expect(m.fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
-    expect(m.fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+    const [lo, hi] = fpirPredictionInterval(c, m.searches);
+    expect(m.fpir).toBeGreaterThanOrEqual(lo);
+    expect(m.fpir).toBeLessThanOrEqual(hi);
     // Same data through an eval result; another size cannot use these scores.
     expect(calibrate({ evalResult: { nonMatedScores: top, watchlistSize: size }, targetFPIR: 0.01, watchlistSize: size }).threshold).toBe(c.threshold);
     expect(() => calibrate({ evalResult: { nonMatedScores: top, watchlistSize: size }, targetFPIR: 0.01, watchlistSize: 80 })).toThrow(/watchlistSize/);
@@ -110,29 +116,82 @@ describe('calibrate() on synthetic impostor scores (runs everywhere)', () => {
   });
 });
 
-describe.skipIf(!hasShared)('calibrate() on real LFW impostor scores (held-apart people)', () => {
-  it('measured FPIR on other people lies in the stated interval', async () => {
-    const { embedDataset, openDataset, defaultEncoderConfig } = await import('../dist/eval/index.js');
-    const { crossIdentityScores, searchTopScores } = await import('../dist/eval/identify.js');
+describe.skipIf(!hasShared)('calibrate() on real LFW scores (held-apart people)', () => {
+  // LFW-dev embedded with YuNet + MobileFaceNet-128 (cached in .livefr-cache).
+  // People split by index parity: calibrate on even-indexed people (A), test on odd (B).
+  // Test searches: 5 watchlists of `size` B people (seeds 11..15, one image each), searched
+  // with every image of the other B people; FPIR = searches whose top-1 score >= threshold.
+  const size = 100;
+  const target = 0.05;
+  let emb: import('../dist/eval/embed.js').Embeddings;
+  let inA: (id: string) => boolean;
+  let testScores: Float32Array;
+
+  async function setup() {
+    if (emb) return;
+    const { embedDataset, openDataset, defaultEncoderConfig, searchTopScores } = await import('../dist/eval/index.js');
     const ds = await openDataset(sharedData('lfw-dev'));
-    const cfg = defaultEncoderConfig({ detector: 'yunet', detectorModel: sharedModel('yunet.onnx'), embedderModel: sharedModel('mobilefacenet-128.onnx') });
-    const emb = await embedDataset(ds, cfg, { quiet: true });
-    // People split by index parity: calibrate on even-indexed people, test on odd.
-    const people = ds.people.map((p) => p.id);
-    const a = new Set(people.filter((_, i) => i % 2 === 0));
-    const calibScores = crossIdentityScores(emb, (id) => a.has(id));
-    const size = 100;
-    const target = 0.05;
-    const c = calibrate({ impostorScores: calibScores, targetFPIR: target, watchlistSize: size });
-    // Test: watchlists of `size` odd-indexed people (one image each), searched with images of other odd-indexed people.
-    const test = searchTopScores(emb, (id) => !a.has(id), size, 7);
+    const cfg = defaultEncoderConfig({
+      detector: 'yunet', detectorModel: sharedModel('yunet.onnx'), embedderModel: sharedModel('mobilefacenet-128.onnx'),
+      embedderMean: [127, 127, 127], embedderStd: [128, 128, 128],
+    });
+    emb = await embedDataset(ds, cfg, { quiet: true, cacheDir: path.join(repoRoot, '.livefr-cache') });
+    const a = new Set(ds.people.filter((_, i) => i % 2 === 0).map((p) => p.id));
+    inA = (id) => a.has(id);
+    const parts = [11, 12, 13, 14, 15].map((seed) => searchTopScores(emb, (id) => !inA(id), size, seed));
+    testScores = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      testScores.set(p, o);
+      o += p.length;
+    }
+  }
+
+  function measured(threshold: number): number {
     let alerts = 0;
-    for (const s of test) if (s >= c.threshold) alerts++;
-    const fpir = alerts / test.length;
-    console.log(`LFW calibration: ${calibScores.length} impostor pairs, threshold ${c.threshold.toFixed(4)}, ` +
-      `stated FPIR interval [${c.fpirInterval.map((x) => x.toFixed(4)).join(', ')}], measured ${fpir.toFixed(4)} on ${test.length} searches`);
-    expect(test.length).toBeGreaterThan(1000);
-    expect(fpir).toBeGreaterThanOrEqual(c.fpirInterval[0]);
-    expect(fpir).toBeLessThanOrEqual(c.fpirInterval[1]);
+    for (const s of testScores) if (s >= threshold) alerts++;
+    return alerts / testScores.length;
+  }
+
+  it('open-set calibration on people A holds on people B', async () => {
+    await setup();
+    const { searchTopScores } = await import('../dist/eval/index.js');
+    const calibTop = searchTopScores(emb, inA, size, 3);
+    const c = calibrate({ nonMatedScores: calibTop, targetFPIR: target, watchlistSize: size });
+    const fpir = measured(c.threshold);
+    const [lo, hi] = fpirPredictionInterval(c, testScores.length);
+    console.log(`LFW open-set calibration: ${c.samples} non-mated searches, threshold ${c.threshold.toFixed(4)}, ` +
+      `FPIR interval [${c.fpirInterval.map((x) => x.toFixed(4)).join(', ')}], for ${testScores.length} test searches [${lo.toFixed(4)}, ${hi.toFixed(4)}]; measured ${fpir.toFixed(4)}`);
+    expect(fpir).toBeGreaterThanOrEqual(lo);
+    expect(fpir).toBeLessThanOrEqual(hi);
+  });
+
+  it('per-comparison calibration (FPIR = 1 - (1 - FMR)^N) on people A holds on people B; bigger N, higher threshold', async () => {
+    await setup();
+    const { crossIdentityScores } = await import('../dist/eval/index.js');
+    const calibScores = crossIdentityScores(emb, inA);
+    const c = calibrate({ impostorScores: calibScores, targetFPIR: target, watchlistSize: size });
+    const fpir = measured(c.threshold);
+    const [lo, hi] = fpirPredictionInterval(c, testScores.length);
+    console.log(`LFW per-comparison calibration: ${calibScores.length} impostor pairs, FMR ${c.targetRate.toExponential(2)}, threshold ${c.threshold.toFixed(4)}, ` +
+      `FPIR interval [${c.fpirInterval.map((x) => x.toFixed(4)).join(', ')}], for ${testScores.length} test searches [${lo.toFixed(4)}, ${hi.toFixed(4)}]; measured ${fpir.toFixed(4)}`);
+    expect(fpir).toBeGreaterThanOrEqual(lo);
+    expect(fpir).toBeLessThanOrEqual(hi);
+    const t = [10, 100, 1000].map((n) => calibrate({ impostorScores: calibScores, targetFPIR: target, watchlistSize: n }).threshold);
+    expect(t[1]).toBeGreaterThan(t[0]!);
+    expect(t[2]).toBeGreaterThan(t[1]!);
+  });
+
+  it('applies to a Watchlist, which then refuses a lower threshold unless forced', async () => {
+    await setup();
+    const { Watchlist } = await import('../dist/index.js');
+    const { searchTopScores } = await import('../dist/eval/index.js');
+    const c = calibrate({ nonMatedScores: searchTopScores(emb, inA, size, 3), targetFPIR: target, watchlistSize: size });
+    const w = new Watchlist({ dim: emb.dim });
+    applyCalibration(w, c);
+    expect(w.threshold).toBe(c.threshold);
+    expect(() => w.setThreshold(c.threshold - 0.05)).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/calibrated/) }));
+    w.setThreshold(c.threshold - 0.05, { force: true });
+    expect(w.threshold).toBeCloseTo(c.threshold - 0.05, 6);
   });
 });

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Detector } from '../detector.js';
+import { Embedder, type EmbedderLoadOptions } from '../embedder.js';
 import { invalidType, outOfRange } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { Face } from '../types.js';
@@ -62,16 +63,6 @@ export function defaultEncoderConfig(config: EncoderConfig = {}): EncoderConfig 
   return out;
 }
 
-/** The embedder surface evaluation needs (lib/embedder.ts). */
-interface EmbedderLike {
-  readonly dim: number;
-  embed(frame: Frame, faces: Face[]): Promise<Float32Array>;
-  close(): Promise<void>;
-}
-interface EmbedderModule {
-  Embedder: { load(options: Record<string, unknown>): Promise<EmbedderLike> };
-}
-
 function modelKey(model: string | undefined): string {
   if (model === undefined) return 'default';
   if (existsSync(model)) return `${path.basename(model)}:${sha256(readFileSync(model))}`;
@@ -110,7 +101,7 @@ function nearest(faces: Face[], centre: [number, number]): Face | null {
 export class FaceEncoder {
   private constructor(
     private readonly detector: Detector,
-    private readonly embedder: EmbedderLike,
+    private readonly embedder: Embedder,
     readonly key: string,
     private readonly minScore: number | undefined,
   ) {}
@@ -133,11 +124,9 @@ export class FaceEncoder {
     if (c.embedderMean) embOpts.mean = c.embedderMean;
     if (c.embedderStd) embOpts.std = c.embedderStd;
     if (c.embedderOrder) embOpts.channelOrder = c.embedderOrder;
-    const embedderPath = '../embedder.js';
-    const { Embedder } = (await import(embedderPath)) as EmbedderModule;
     const detector = await Detector.load(detOpts as Parameters<typeof Detector.load>[0]);
     try {
-      const embedder = await Embedder.load(embOpts);
+      const embedder = await Embedder.load(embOpts as EmbedderLoadOptions);
       return new FaceEncoder(detector, embedder, encoderKey(c), c.minScore);
     } catch (err) {
       await detector.close();

@@ -57,6 +57,12 @@ export interface SizeResult {
   operating: RatesAtThreshold | null;
   groups: Differentials | null;
   det: DetPoint[];
+  /**
+   * The highest-scoring non-mated searches (at most 10): the false alerts
+   * a strict FPIR target is set by. Check them for label errors (one person
+   * under two names, another person in the photo) before trusting the tail.
+   */
+  topNonMated: { probe: string; candidate: string; score: number }[];
   /** Mated scores that count (wrong rank-1 -> -Infinity is left out), and all non-mated top-1 scores (failures are -Infinity, left out). */
   scores: { matedScores: number[]; nonMatedScores: number[] };
 }
@@ -239,6 +245,11 @@ async function evaluateSize(
     operating,
     groups,
     det: matedRows.length && nonMatedRows.length ? detCurve(eff, non.score, 400) : [],
+    topNonMated: Array.from(non.score.keys())
+      .filter((i) => non.id[i] !== null)
+      .sort((x, y) => non.score[y]! - non.score[x]!)
+      .slice(0, 10)
+      .map((i) => ({ probe: probe.images[nonMatedRows[i]!]!, candidate: non.id[i]!, score: non.score[i]! })),
     scores: { matedScores: finite(eff), nonMatedScores: finite(non.score) },
   };
 }

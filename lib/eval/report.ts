@@ -137,6 +137,7 @@ function identifySection(run: ReportRun, r: IdentifyResult): string {
 <p>${r.enrolPerPerson} enrolment image(s) per person, seed ${r.seed}; ${r.eligiblePeople} eligible people.</p>
 ${table(['watchlist N', 'FPIR', 'FNIR', 'FNIR 95% CI', 'threshold', 'rank-1', 'mated', 'non-mated', 'no face (mated / non-mated)', 'note'], rows)}
 ${last ? histogramSvg(last.scores.matedScores, last.scores.nonMatedScores, last.operating?.threshold ?? null, `mated searches, rank-1 correct (N=${last.watchlistSize})`, 'non-mated searches') : ''}
+${last && last.topNonMated.length ? `<h3>Highest non-mated scores, N=${last.watchlistSize}</h3><p>The false alerts a strict FPIR is set by: check them for label errors (one person under two names, another person in the photo).</p>${table(['probe', 'top candidate', 'score'], last.topNonMated.map((t) => [t.probe.split(/[\\/]/).slice(-2).join('/'), t.candidate, num(t.score)]))}` : ''}
 ${r.sizes.filter((s) => s.groups).map((s) => `<h3>Per group, N=${s.watchlistSize}</h3>${groupTable(s.groups!)}`).join('\n')}`;
 }
 

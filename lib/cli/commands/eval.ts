@@ -94,6 +94,8 @@ function printIdentify(label: string, r: IdentifyResult): void {
   for (const s of r.sizes) {
     out.push(`  N=${s.watchlistSize}: rank-1 ${pct(s.rank1.rate)}; ${s.matedSearches} mated / ${s.nonMatedSearches} non-mated searches; no face: ${s.detectionFailures.mated} / ${s.detectionFailures.nonMated}; enrolment failures ${s.enrolFailures}`);
     for (const f of s.fnirAtFpir) out.push(`    FNIR @ FPIR ${f.fpir}: ${f.refused ? `refused: ${f.refused}` : `${pct(f.fnir)} (threshold ${f.threshold!.toFixed(4)})`}`);
+    const top = s.topNonMated.slice(0, 3).map((t) => `${t.score.toFixed(3)} ${t.probe.split(/[\\/]/).pop()} -> ${t.candidate}`);
+    if (top.length) out.push(`    highest non-mated (check for label errors): ${top.join('; ')}`);
     if (s.groups) {
       for (const g of s.groups.groups) out.push(`    group ${g.group}: FNIR ${pct(g.fnir)} (${g.misses}/${g.mated}), FPIR ${pct(g.fpir)} (${g.falseAlerts}/${g.nonMated})`);
       out.push(`    worst/best FNIR ratio ${s.groups.fnirRatio}, FPIR ratio ${s.groups.fpirRatio} at threshold ${s.groups.threshold.toFixed(4)}`);
@@ -119,9 +121,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positional.length) throw new UsageError('arguments', `Unexpected argument ${JSON.stringify(positional[0])}`);
   if (typeof flags.data !== 'string') throw new UsageError('--data', '--data DIR is required (a folder with images/<id>/*.jpg)');
-  const ds = await openDataset(flags.data);
-  const config = encoderConfig(flags);
   const degradations = ((flags.degrade as string[] | undefined) ?? []).map((s, i) => parseDegradation(s, `--degrade[${i}]`));
+  const config = encoderConfig(flags);
+  const ds = await openDataset(flags.data);
   const common = { degradations, cacheDir: flags['no-cache'] ? null : (flags.cache as string), quiet: Boolean(flags.quiet) };
   const title = `livefr eval ${sub}: ${flags.data}`;
   let runs: { label: string; result: VerifyResult | IdentifyResult }[];
