@@ -480,6 +480,26 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
       await expect(FaceApiSsdDetector.load({ model: conversions.get('face_landmark_68_model')!.onnx })).rejects.toThrow(/options\.model/);
     });
 
+    it('loads its networks by registry name (converted into the models folder on first use)', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'livefr-faceapi-models-'));
+      const saved = process.env.LIVEFR_MODELS_DIR;
+      process.env.LIVEFR_MODELS_DIR = dir;
+      try {
+        const byName = await FaceApiSsdDetector.load({ model: 'faceapi-ssd', landmarkModel: 'faceapi-landmarks68' });
+        try {
+          expect(await byName.detect(bbt1)).toHaveLength(4);
+        } finally {
+          await byName.close();
+        }
+        expect(readFileSync(path.join(dir, 'faceapi-ssd.json'), 'utf8')).toContain('ssd_mobilenetv1_model');
+        await expect(FaceApiSsdDetector.load({ model: 'faceapi-landmarks68' })).rejects.toMatchObject({ name: 'RangeError', parameter: 'options.model' });
+      } finally {
+        if (saved === undefined) delete process.env.LIVEFR_MODELS_DIR;
+        else process.env.LIVEFR_MODELS_DIR = saved;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('the ONNX recogniser separates same and different people on LFW pairs (fold 1, first 20 + 20)', async () => {
       // Protocol: pairs.txt fold 1, the first 20 matched and first 20
       // mismatched pairs; faceapi-ssd finds the face nearest the image centre,

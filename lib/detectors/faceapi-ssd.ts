@@ -27,6 +27,7 @@ import {
   LANDMARK_INPUT,
   SSD_ANCHORS,
   SSD_INPUT,
+  type FaceApiModelName,
 } from '../convert/faceapi/index.js';
 import { registerDetectorFamily } from './registry.js';
 import { bindImageInput, modelMismatch, type DetectorFamilyAdapter, type Size } from './types.js';
@@ -98,9 +99,9 @@ export interface FaceWith68 extends Face {
 }
 
 export interface FaceApiSsdLoadOptions extends InferenceOptions {
-  /** Converted SSD model (path or bytes); default: converted in memory from the installed @vladmandic/face-api. */
+  /** Converted SSD model: bytes, a path, or a registry name ('faceapi-ssd'); default: converted in memory from the installed @vladmandic/face-api. */
   model?: string | Uint8Array;
-  /** Converted 68-point landmark model; default: converted in memory ('full' net unless landmarkNet is 'tiny'). */
+  /** Converted 68-point landmark model: bytes, a path or a registry name ('faceapi-landmarks68'); default: converted in memory ('full' net unless landmarkNet is 'tiny'). */
   landmarkModel?: string | Uint8Array;
   /** Which face-api landmark net to convert when landmarkModel is not given (default 'full'). */
   landmarkNet?: 'full' | 'tiny';
@@ -124,7 +125,25 @@ function checkModel(param: string, v: unknown): string | Uint8Array | undefined 
   if (v === undefined) return undefined;
   if (typeof v === 'string' && v.length > 0) return v;
   if (v instanceof Uint8Array && v.byteLength > 0) return v;
-  throw invalidType(param, 'a path to an .onnx file or its bytes', v);
+  throw invalidType(param, 'a path to an .onnx file, a registry model name or the model bytes', v);
+}
+
+/**
+ * Model bytes: given bytes as they are; a string through the model registry
+ * (a registry name such as 'faceapi-ssd' is converted on first use, a path
+ * with a manifest beside it is sha256-checked); nothing: converted in memory
+ * from the installed @vladmandic/face-api.
+ */
+async function modelBytes(
+  param: string,
+  given: string | Uint8Array | undefined,
+  task: 'detector' | 'landmarks',
+  fallback: FaceApiModelName,
+): Promise<Uint8Array> {
+  if (given instanceof Uint8Array) return given;
+  if (given === undefined) return (await convertFaceApiModel(fallback)).onnx;
+  const { resolveModel } = await import('../models/registry.js');
+  return (await resolveModel(given, { task, param })).bytes;
 }
 
 /** Packed pixels to read from: byte offset of (x, y) is y * stride + x * ch; channels r, g, b at +r, +g, +b. */
@@ -336,7 +355,7 @@ function checkNet(v: unknown): 'full' | 'tiny' {
 }
 
 export interface FaceApiLandmarkerLoadOptions extends InferenceOptions {
-  /** Converted 68-point landmark model (path or bytes); default: converted in memory from the installed @vladmandic/face-api. */
+  /** Converted 68-point landmark model: bytes, a path or a registry name ('faceapi-landmarks68'); default: converted in memory from the installed @vladmandic/face-api. */
   landmarkModel?: string | Uint8Array;
   /** Which face-api landmark net to convert when landmarkModel is not given (default 'full'). */
   landmarkNet?: 'full' | 'tiny';
@@ -357,7 +376,7 @@ export class FaceApiLandmarker {
     const model = checkModel('options.landmarkModel', o.landmarkModel);
     const net = checkNet(o.landmarkNet);
     const inf = inferenceOptions(o);
-    const bytes = model ?? (await convertFaceApiModel(net === 'tiny' ? 'face_landmark_68_tiny_model' : 'face_landmark_68_model')).onnx;
+    const bytes = await modelBytes('options.landmarkModel', model, 'landmarks', net === 'tiny' ? 'face_landmark_68_tiny_model' : 'face_landmark_68_model');
     return new FaceApiLandmarker(await createPool(bytes, inf, 'options.landmarkModel', ['landmarks'], LANDMARK_INPUT));
   }
 
@@ -485,7 +504,7 @@ export class FaceApiSsdDetector {
     const lmModel = checkModel('options.landmarkModel', o.landmarkModel);
     const net = checkNet(o.landmarkNet);
     const inf = inferenceOptions(o);
-    const ssdBytes = model ?? (await convertFaceApiModel('ssd_mobilenetv1_model')).onnx;
+    const ssdBytes = await modelBytes('options.model', model, 'detector', 'ssd_mobilenetv1_model');
     const ssd = await createPool(ssdBytes, inf, 'options.model', ['box_encodings', 'scores'], SSD_INPUT);
     try {
       const lmOpts: FaceApiLandmarkerLoadOptions = { ...inf, landmarkNet: net };
