@@ -248,13 +248,14 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
     outputs.push({ name: outName, tfName: name, dims: v.shape, layout: v.shape.length === 4 ? 'NHWC' : 'plain' });
   }
   const removed = ctx.g.prune();
-  const folds = ctx.notes.length;
+  const folds = ctx.notes.filter((n) => n.startsWith('folded')).length;
+  const clips = ctx.notes.filter((n) => n.startsWith('fused Relu')).length;
   const notes: string[] = [];
   for (const i of inputs) {
     notes.push(i.layout === 'NCHW' ? `input ${i.name}: NCHW [${i.dims}] (the TF model takes NHWC; channels-first is transposed at the boundary)` : `input ${i.name}: ${i.layout} [${i.dims}]`);
   }
   if (options.outputs) notes.push(`graph cut at ${options.outputs.join(', ')}`);
-  notes.push(`folded ${folds} BiasAdd/Add/Sub/Mul ops into Conv/Gemm; removed ${removed} dead nodes`);
+  notes.push(`folded ${folds} BiasAdd/Add/Sub/Mul ops into Conv/Gemm; turned ${clips} Relu + Minimum pairs into Clip; removed ${removed} dead nodes`);
   notes.push('rank-4 outputs are NHWC (TF order), other outputs as in TF');
   const opCounts = ctx.g.opCounts();
   const onnx = ctx.g.toBytes({ 'livefr.source': model.path.replace(/^.*node_modules[\\/]/, ''), 'livefr.converter': 'tfjs-graph' });

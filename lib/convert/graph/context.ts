@@ -47,6 +47,10 @@ export interface Value {
   alt?: Partial<Record<Layout, string>>;
   /** Number of consumers in the TF graph (for folding decisions). */
   uses: number;
+  /** Set on a Relu output: its input, so Minimum(relu, c) can become one Clip. */
+  reluOf?: Value;
+  /** Known to be >= 0 everywhere (Relu / Clip(0, c) outputs). */
+  nonNegative?: boolean;
 }
 
 export function describeShape(shape: number[]): string {

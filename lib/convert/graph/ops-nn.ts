@@ -74,7 +74,10 @@ function applyActivation(ctx: ConvertContext, v: Value, kind: string, args: { al
     default:
       throw ctx.err(`unsupported fused activation ${kind}`);
   }
-  return ctx.tensorValue(out, v.shape, layout);
+  const result = ctx.tensorValue(out, v.shape, layout);
+  if (kind === 'Relu') result.reluOf = v;
+  if (kind === 'Relu' || kind === 'Relu6' || kind === 'Sigmoid') result.nonNegative = true;
+  return result;
 }
 
 /** Applies the `fused_ops` epilogue of _FusedConv2D / FusedDepthwiseConv2dNative / _FusedMatMul. */

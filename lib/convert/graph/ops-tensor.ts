@@ -59,6 +59,29 @@ function tryFoldAffine(ctx: ConvertContext, op: string, a: Value, b: Value): Val
   return { shape: t.shape, dtype: 'float32', layout: t.layout, pending: { kind: 'affine', spec: next }, uses: 0 };
 }
 
+/**
+ * Relu then Minimum(6) then Maximum(0) (Keras ReLU6 as exported by TF):
+ * Minimum(relu(x), c > 0) becomes Clip(x, 0, c), which ONNX Runtime fuses
+ * into the convolution, and Maximum(y, 0) of a non-negative y is y.
+ */
+function clipPeephole(ctx: ConvertContext, op: string, a: Value, b: Value): Value | undefined {
+  const t = a.host ? b : a;
+  const c = a.host ? a : b;
+  if (!c.host || c.host.data.length !== 1 || t.host) return undefined;
+  const k = c.host.data[0]!;
+  if (op === 'Maximum' && k === 0 && t.nonNegative) return t;
+  if (op === 'Minimum' && k > 0 && t.reluOf && t.uses === 1) {
+    const src = t.reluOf;
+    const h = ctx.hint('Clip');
+    const out = ctx.g.op('Clip', [ctx.as(src, src.layout), ctx.g.floats(`${h}/min`, [0], []), ctx.g.floats(`${h}/max`, [k], [])], undefined, h);
+    const v = ctx.tensorValue(out, t.shape, src.layout);
+    v.nonNegative = true;
+    ctx.notes.push(`fused Relu + Minimum(${k}) at ${JSON.stringify(ctx.node.name)} into Clip`);
+    return v;
+  }
+  return undefined;
+}
+
 /** Picks NCHW when every tensor operand that has rank 4 is NCHW and the output is rank 4. */
 function commonLayout(values: Value[], outRank: number): Layout {
   if (outRank !== 4) return 'TF';
@@ -76,6 +99,8 @@ function binary(op: string): OpConverter {
       const folded = tryFoldAffine(ctx, op === 'Mul' ? 'Mul' : op === 'Sub' ? 'Sub' : 'Add', a, b);
       if (folded) return folded;
     }
+    const peephole = clipPeephole(ctx, op, a, b);
+    if (peephole) return peephole;
     const shape = broadcastShape(a.shape, b.shape, ctx.where);
     const layout = commonLayout([a, b], shape.length);
     const x = ctx.operand(a, layout, true, ctx.hint('a'));
