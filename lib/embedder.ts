@@ -50,6 +50,8 @@ interface ResolvedEmbedderModel {
   bytes: Uint8Array;
   input?: { width: number; channelOrder: ChannelOrder; mean: number[]; std: number[] };
   crop?: string;
+  /** Alignment points in input pixels, for crops other than ArcFace's (registry manifest). */
+  template?: number[];
 }
 
 async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
@@ -70,6 +72,7 @@ async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
     bytes: r.bytes,
     input: { width: m.input.width, channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std },
     ...(m.crop ? { crop: m.crop } : {}),
+    ...(m.input.template ? { template: m.input.template } : {}),
   };
 }
 
@@ -171,7 +174,7 @@ export class Embedder {
       const cropScale = cropScaleOpt ?? (resolved.crop === 'arcface-loose' ? LOOSE_CROP_SCALE : 1);
       const align = parseAlignOptions('options', {
         size,
-        template: zoomTemplate(size, cropScale),
+        template: resolved.template && cropScaleOpt === undefined && size === resolved.input?.width ? Float32Array.from(resolved.template) : zoomTemplate(size, cropScale),
         mean: o.mean ?? resolved.input?.mean ?? 127.5,
         std: o.std ?? resolved.input?.std ?? 127.5,
         channelOrder: o.channelOrder ?? resolved.input?.channelOrder ?? 'rgb',

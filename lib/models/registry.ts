@@ -132,6 +132,9 @@ function statusOf(spec: ModelSpec, dir: string, o: RegistryOptions, deep: boolea
 
 function staleReason(spec: ModelSpec, manifest: ModelManifest, o: RegistryOptions): string | undefined {
   if (manifest.manifestVersion !== MANIFEST_VERSION) return `manifest version ${manifest.manifestVersion}`;
+  if ((manifest.crop ?? null) !== (spec.crop ?? null) || JSON.stringify(manifest.input.template ?? null) !== JSON.stringify(spec.input.template ?? null)) {
+    return 'the catalog changed its crop convention';
+  }
   const cv = converterVersion(spec.converter);
   if (manifest.converter.version !== cv) return `converter ${spec.converter} changed (${manifest.converter.version} -> ${cv})`;
   let src;
@@ -340,8 +343,12 @@ export async function resolveModel(
   const dir = modelsDirectory(o);
   const file = onnxFile(dir, name);
   const mf = manifestFile(dir, name);
-  if (!existsSync(mf) || !existsSync(file)) {
-    logger({ progress: o.progress ?? true })(`${name} is not converted yet in ${dir}: converting it now`);
+  // Missing or stale (its source, converter or crop convention changed): convert now.
+  // A corrupt file is not silently replaced: checkedBytes below reports it.
+  const st = statusOf(spec, dir, o, false);
+  if (st.state === 'missing' || st.state === 'stale') {
+    const why = st.state === 'missing' ? 'is not converted yet' : `is stale (${st.reason})`;
+    logger({ progress: o.progress ?? true })(`${name} ${why} in ${dir}: converting it now`);
     await convertModel(name, { ...o, progress: o.progress ?? true });
   }
   const manifest = readManifest(mf);
