@@ -160,7 +160,7 @@ export function calibrate(options: CalibrateOptions): Calibration {
   const n = scores.length;
   const need = Math.ceil(minErr / rate - 1e-9);
   if (n < need) {
-    throw outOfRange(param, `at least ${need} scores to calibrate ${method === 'open-set' ? 'FPIR' : 'FMR'} ${rate.toPrecision(3)} (${minErr} / rate)`, scores);
+    throw outOfRange(param, `at least ${need} scores to calibrate ${method === 'open-set' ? 'FPIR' : 'FMR'} ${rate.toExponential(2)} (${minErr} / rate)`, scores);
   }
   const desc = Float64Array.from(scores).sort().reverse();
   const k = Math.floor(rate * n + 1e-9);

@@ -105,7 +105,7 @@ describe('calibrate() on synthetic impostor scores (runs everywhere)', () => {
 
   it('refuses too few scores and bad options with typed errors naming the parameter', () => {
     expect(() => calibrate({ impostorScores: calib.subarray(0, 1000), targetFPIR: 0.001, watchlistSize: 1000 })).toThrow(
-      expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/impostorScores.*at least 299\d{4} scores/) }),
+      expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/at least 299\d{4} scores.*options\.impostorScores/) }),
     );
     expect(() => calibrate({ impostorScores: calib, targetFPIR: 0, watchlistSize: 10 })).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/targetFPIR/) }));
     expect(() => calibrate({ impostorScores: calib, targetFPIR: 0.01, watchlistSize: 0 })).toThrow(/watchlistSize/);
