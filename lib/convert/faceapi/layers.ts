@@ -59,6 +59,8 @@ export function scaleFilters(w: Float32Array, outChannels: number, scale: ArrayL
 }
 
 export class Net {
+  private clipBounds: [string, string] | undefined;
+
   constructor(readonly g: GraphBuilder) {}
 
   input(name: string, c: number, h: number, w: number): Value {
@@ -97,9 +99,8 @@ export class Net {
   }
 
   relu6(x: Value): Value {
-    const lo = this.g.floats('zero', [0], []);
-    const hi = this.g.floats('six', [6], []);
-    return { ...x, name: this.g.op('Clip', [x.name, lo, hi]) };
+    this.clipBounds ??= [this.g.floats('zero', [0], []), this.g.floats('six', [6], [])];
+    return { ...x, name: this.g.op('Clip', [x.name, ...this.clipBounds]) };
   }
 
   add(a: Value, b: Value): Value {
