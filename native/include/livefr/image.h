@@ -60,7 +60,9 @@ struct Kernels {
   void (*vcombine)(const uint8_t* const* rows, const float* w, int count, int n, float* out);
   // Horizontal resample + normalise into three planes:
   // planes[c][x] = scale[c] * sum_j w[j*nx+x] * acc[idx[j*nx+x] + chmap[c]] + bias[c].
-  void (*hresample)(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+  // C is the channels per pixel in acc; for C >= 3, acc must hold 4 readable
+  // floats past its last pixel (SIMD kernels load whole pixels).
+  void (*hresample)(const float* acc, int C, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
                     const float* scale, const float* bias, float* const* planes);
   // One output row of an affine warp from an RGBX region (R in the low byte):
   // pixel u samples region point (x0 + u*dx, y0 + u*dy), bilinear, clamped to

@@ -31,9 +31,36 @@ void VCombine(const uint8_t* const* rows, const float* w, int count, int n, floa
   }
 }
 
-void HResample(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
-               const float* scale, const float* bias, float* const* planes) {
+// 3 or 4 channels per pixel: one 128-bit load per pixel and tap (all its
+// channels at once), two pixels per register, then a 4x4 transpose to planes.
+int HResamplePixels(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+                    const float* scale, const float* bias, float* const* planes) {
   int x = 0;
+  for (; x + 8 <= nx; x += 8) {
+    __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int j = 0; j < taps; j++) {
+      const int32_t* id = idx + j * nx + x;
+      const float* wj = w + j * nx + x;
+      for (int i = 0; i < 4; i++) {
+        const __m256 v = _mm256_loadu2_m128(acc + id[i + 4], acc + id[i]);
+        const __m256 wv = _mm256_set_m128(_mm_broadcast_ss(wj + i + 4), _mm_broadcast_ss(wj + i));
+        a[i] = _mm256_fmadd_ps(v, wv, a[i]);
+      }
+    }
+    const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpackhi_ps(a[0], a[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
+    const __m256 ch[3] = {_mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+                          _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0))};
+    for (int c = 0; c < 3; c++) {
+      _mm256_storeu_ps(planes[c] + x, _mm256_fmadd_ps(ch[chmap[c]], _mm256_set1_ps(scale[c]), _mm256_set1_ps(bias[c])));
+    }
+  }
+  return x;
+}
+
+void HResample(const float* acc, int C, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+               const float* scale, const float* bias, float* const* planes) {
+  int x = C >= 3 ? HResamplePixels(acc, idx, w, taps, nx, chmap, scale, bias, planes) : 0;
   for (; x + 8 <= nx; x += 8) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps();
     const __m256i c0 = _mm256_set1_epi32(chmap[0]), c1 = _mm256_set1_epi32(chmap[1]), c2 = _mm256_set1_epi32(chmap[2]);

@@ -26,8 +26,10 @@ void VCombine(const uint8_t* const* rows, const float* w, int count, int n, floa
   }
 }
 
-void HResample(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+void HResample(const float* acc, int C, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
                const float* scale, const float* bias, float* const* planes) {
+  // Whole-pixel loads beat 16-wide gathers here (gathers are slow on AMD).
+  if (C >= 3) return Avx2Kernels().hresample(acc, C, idx, w, taps, nx, chmap, scale, bias, planes);
   const __m512i c0 = _mm512_set1_epi32(chmap[0]), c1 = _mm512_set1_epi32(chmap[1]), c2 = _mm512_set1_epi32(chmap[2]);
   for (int x = 0; x < nx; x += 16) {
     const int left = nx - x;

@@ -21,7 +21,7 @@ void VCombine(const uint8_t* const* rows, const float* w, int count, int n, floa
   }
 }
 
-void HResample(const float* acc, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
+void HResample(const float* acc, int C, const int32_t* idx, const float* w, int taps, int nx, const int* chmap,
                const float* scale, const float* bias, float* const* planes) {
   for (int x = 0; x < nx; x++) {
     for (int c = 0; c < 3; c++) {

@@ -144,7 +144,7 @@ void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLev
     }
   }
   const int rowLen = p.roiW * C;
-  std::vector<float> acc(static_cast<size_t>(rowLen));
+  std::vector<float> acc(static_cast<size_t>(rowLen) + 4, 0.0f);  // + 4: whole-pixel SIMD loads
   std::vector<const uint8_t*> rows(static_cast<size_t>(v.taps));
   std::vector<float> vw(static_cast<size_t>(v.taps));
   RowCache cache(f, k, p.roiX, p.roiW, yuv ? v.taps + 1 : 1);
@@ -160,7 +160,7 @@ void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLev
     k.vcombine(rows.data(), vw.data(), count, rowLen, acc.data());
     const size_t off = static_cast<size_t>(p.padY + y) * p.dstW + p.padX;
     float* planes[3] = {out + off, out + plane + off, out + 2 * plane + off};
-    k.hresample(acc.data(), idx.data(), h.w.data(), h.taps, h.n, chmap, scale, bias, planes);
+    k.hresample(acc.data(), C, idx.data(), h.w.data(), h.taps, h.n, chmap, scale, bias, planes);
   }
 }
 
