@@ -37,19 +37,31 @@ const hd = await (async () => {
   return { data, width: info.width, height: info.height, format: 'rgb' };
 })();
 
+/**
+ * Wall-clock percentiles plus CPU time per call (user + system of the whole
+ * process: main thread, inference worker, libuv pool). On a shared machine
+ * the wall figures grow with other people's load; CPU time much less so.
+ */
+async function measure(fn, iterations, warmup) {
+  const c0 = process.cpuUsage();
+  const t = await time(fn, { iterations, warmup });
+  const c = process.cpuUsage(c0);
+  return { ...t, cpu: (c.user + c.system) / 1000 / (iterations + warmup) };
+}
+
 const rows = [];
 for (const [family, file] of FAMILIES) {
   const det = await Detector.load({ family, model: path.join(models, file), workers: 1 });
   let faces = 0;
-  const whole = await time(async () => {
+  const whole = await measure(async () => {
     faces = (await det.detect(bbt1, { tile: false })).length;
-  }, { iterations: 30, warmup: 3 });
+  }, 30, 3);
   const input = det.lastRunInfo.inputSizes[0].join('x');
-  rows.push({ model: file, frame: '1366x768', tiling: 'off', input, passes: 1, faces, p50: fmt(whole.p50), p90: fmt(whole.p90) });
+  rows.push({ model: file, frame: '1366x768', tiling: 'off', input, passes: 1, faces, p50: fmt(whole.p50), p90: fmt(whole.p90), cpu: fmt(whole.cpu) });
   let hdFaces = 0;
-  const tiled = await time(async () => {
+  const tiled = await measure(async () => {
     hdFaces = (await det.detect(hd)).length;
-  }, { iterations: 10, warmup: 2 });
+  }, 10, 2);
   const info = det.lastRunInfo;
   rows.push({
     model: file,
@@ -60,11 +72,12 @@ for (const [family, file] of FAMILIES) {
     faces: hdFaces,
     p50: fmt(tiled.p50),
     p90: fmt(tiled.p90),
+    cpu: fmt(tiled.cpu),
   });
-  const off = await time(async () => {
+  const off = await measure(async () => {
     await det.detect(hd, { tile: false });
-  }, { iterations: 10, warmup: 2 });
-  rows.push({ model: file, frame: '1920x1080', tiling: 'off', input: det.lastRunInfo.inputSizes[0].join('x'), passes: 1, faces: (await det.detect(hd, { tile: false })).length, p50: fmt(off.p50), p90: fmt(off.p90) });
+  }, 10, 2);
+  rows.push({ model: file, frame: '1920x1080', tiling: 'off', input: det.lastRunInfo.inputSizes[0].join('x'), passes: 1, faces: (await det.detect(hd, { tile: false })).length, p50: fmt(off.p50), p90: fmt(off.p90), cpu: fmt(off.cpu) });
   await det.close();
   console.error(`done ${file}`);
 }
@@ -83,8 +96,8 @@ for (const [family, file] of FAMILIES) {
     clipWidth: bbt1.width, clipHeight: bbt1.height,
     passes: [{ inputWidth: 640, inputHeight: 640, outputs, scale: lb.scale, padX: 0, padY: 0, originX: 0, originY: 0 }],
   };
-  const t = await time(() => postprocess(job), { iterations: 200, warmup: 20 });
-  rows.push({ model: 'scrfd-500m (decode+NMS only)', frame: '1366x768', tiling: 'off', input: '640x640', passes: 1, faces: (await postprocess(job)).length / 15, p50: fmt(t.p50), p90: fmt(t.p90) });
+  const t = await measure(() => postprocess(job), 200, 20);
+  rows.push({ model: 'scrfd-500m (decode+NMS only)', frame: '1366x768', tiling: 'off', input: '640x640', passes: 1, faces: (await postprocess(job)).length / 15, p50: fmt(t.p50), p90: fmt(t.p90), cpu: fmt(t.cpu) });
   await pool.close();
 }
 
@@ -100,10 +113,10 @@ try {
   const tensor = faceapi.tf.tensor3d(bbt1.data, [bbt1.height, bbt1.width, 3], 'int32');
   const opts = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 });
   let faces = 0;
-  const t = await time(async () => {
+  const t = await measure(async () => {
     faces = (await faceapi.detectAllFaces(tensor, opts)).length;
-  }, { iterations: 20, warmup: 3 });
-  rows.push({ model: `face-api SSD (tfjs-wasm ${faceapi.tf.version_core ?? tf.version_core})`, frame: '1366x768', tiling: 'off', input: '512x512', passes: 1, faces, p50: fmt(t.p50), p90: fmt(t.p90) });
+  }, 20, 3);
+  rows.push({ model: `face-api SSD (tfjs-wasm ${faceapi.tf.version_core ?? tf.version_core})`, frame: '1366x768', tiling: 'off', input: '512x512', passes: 1, faces, p50: fmt(t.p50), p90: fmt(t.p90), cpu: fmt(t.cpu) });
   tensor.dispose();
 } catch (err) {
   console.log(`peer face-api (tfjs-wasm) not run: ${err.message.split('\n')[0]}`);
