@@ -239,3 +239,14 @@ describe('degradation specs', () => {
     expect(() => parseDegradation('size=32+scene=32')).toThrow(/at most one/);
   });
 });
+
+describe('roc with never-accepted searches', () => {
+  it('gives no point at threshold -Infinity', () => {
+    const pts = roc([0.9, -Infinity], [0.5, -Infinity]);
+    expect(pts.map((p) => [p.threshold, p.tar, p.far])).toEqual([
+      [Infinity, 0, 0],
+      [0.9, 0.5, 0],
+      [0.5, 0.5, 0.5],
+    ]);
+  });
+});

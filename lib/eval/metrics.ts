@@ -87,7 +87,8 @@ export interface RocPoint {
 /**
  * Exact ROC: one point per distinct score value (descending thresholds),
  * starting at threshold +Infinity (nothing accepted). Equal scores cross
- * the threshold together, so ties make one diagonal step.
+ * the threshold together, so ties make one diagonal step. Scores of
+ * -Infinity (never accepted) get no point.
  */
 export function roc(genuine: Scores, impostor: Scores): RocPoint[] {
   const g = sortedDesc(toScores('genuine', genuine));
@@ -99,6 +100,8 @@ export function roc(genuine: Scores, impostor: Scores): RocPoint[] {
   let j = 0;
   while (i < g.length || j < im.length) {
     const t = Math.max(i < g.length ? g[i]! : -Infinity, j < im.length ? im[j]! : -Infinity);
+    // -Infinity marks "never accepted" (no face, wrong rank-1): no threshold accepts it.
+    if (t === -Infinity) break;
     while (i < g.length && g[i]! >= t) i++;
     while (j < im.length && im[j]! >= t) j++;
     points.push({ threshold: t, tar: i / g.length, far: j / im.length, trueAccepts: i, falseAccepts: j });

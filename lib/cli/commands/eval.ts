@@ -98,7 +98,7 @@ function printIdentify(label: string, r: IdentifyResult): void {
     if (top.length) out.push(`    highest non-mated (check for label errors): ${top.join('; ')}`);
     if (s.groups) {
       for (const g of s.groups.groups) out.push(`    group ${g.group}: FNIR ${pct(g.fnir)} (${g.misses}/${g.mated}), FPIR ${pct(g.fpir)} (${g.falseAlerts}/${g.nonMated})`);
-      out.push(`    worst/best FNIR ratio ${s.groups.fnirRatio}, FPIR ratio ${s.groups.fpirRatio} at threshold ${s.groups.threshold.toFixed(4)}`);
+      out.push(`    worst/best FNIR ratio ${s.groups.fnirRatio?.toFixed(2)}, FPIR ratio ${s.groups.fpirRatio?.toFixed(2)} at threshold ${s.groups.threshold.toFixed(4)}`);
     }
   }
   process.stdout.write(out.join('\n') + '\n');
