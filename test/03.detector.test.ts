@@ -433,6 +433,19 @@ describe.skipIf(!hasShared)(hasShared ? 'Detector on real models and photographs
       await expect(det.detect(bbt1, { smallest: 10 } as never)).rejects.toMatchObject({ name: 'RangeError', message: /options\.smallest/ });
     });
 
+    it('does not leak: RSS stays flat over 150 detections after warm-up', async () => {
+      // Protocol: 30 warm-up calls (ORT arenas, buffer pool), then 150 more on
+      // bbt1 without tiling; resident memory may not grow by more than 40 MB
+      // (one leaked 640x640 input tensor per call would be 740 MB).
+      for (let i = 0; i < 30; i++) await det.detect(bbt1, { tile: false });
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      for (let i = 0; i < 150; i++) await det.detect(bbt1, { tile: false });
+      global.gc?.();
+      const growth = (process.memoryUsage().rss - before) / 2 ** 20;
+      expect(growth).toBeLessThan(40);
+    }, 120_000);
+
     it('decodes identically through a JS-decoded family registered at run time', async () => {
       const { scrfd } = await import('../dist/detectors/scrfd.js');
       registerDetectorFamily('scrfd-js-test', makeJsScrfd(scrfd));
