@@ -5,6 +5,7 @@
  * (typed errors naming the parameter); the C++ side re-checks sizes, then
  * runs off the JS thread and resolves a promise. See docs/preprocessing.md.
  */
+import { availableParallelism } from 'node:os';
 import { invalidType, outOfRange } from './errors.js';
 import { validateFrame } from './frame.js';
 import type { Frame, FrameLayout } from './frame.js';
@@ -127,9 +128,16 @@ export interface LetterboxOptions {
   channelOrder?: ChannelOrder;
   /** Raw pixel value of the padding, normalised like the pixels (default 0). */
   padValue?: number;
+  /**
+   * Threads a large job may split its rows over (1 or 2; default 2 when the
+   * CPU has 2 or more). Small jobs always use one.
+   */
+  threads?: number;
 }
 
-export const LETTERBOX_OPTION_KEYS = ['width', 'height', 'roi', 'keepAspect', 'align', 'mean', 'std', 'channelOrder', 'padValue'] as const;
+export const LETTERBOX_OPTION_KEYS = ['width', 'height', 'roi', 'keepAspect', 'align', 'mean', 'std', 'channelOrder', 'padValue', 'threads'] as const;
+
+const DEFAULT_THREADS = availableParallelism() >= 2 ? 2 : 1;
 
 /** Where the image lands in the tensor: tensor = (frame - roi origin) * scale + pad. */
 export interface LetterboxGeometry {
@@ -218,6 +226,7 @@ export async function letterbox(frame: Frame, options: LetterboxOptions, out?: F
   const std = checkTriple('options.std', o.std, 1, true);
   const channelOrder = o.channelOrder === undefined ? 'rgb' : checkEnum('options.channelOrder', o.channelOrder, CHANNEL_ORDERS);
   const padValue = o.padValue === undefined ? 0 : checkNumber('options.padValue', o.padValue);
+  const threads = o.threads === undefined ? DEFAULT_THREADS : checkInteger('options.threads', o.threads, 1, 2);
   const tensor = checkOut('out', out, 3 * width * height);
   const g = letterboxGeometry(roi, width, height, keepAspect, align);
   const params = {
@@ -237,6 +246,7 @@ export async function letterbox(frame: Frame, options: LetterboxOptions, out?: F
     std,
     bgr: channelOrder === 'bgr',
     padValue,
+    threads,
   };
   await withCallerStack(() => binding().letterbox(toNative(layout), params, tensor));
   return { tensor, ...g };

@@ -263,6 +263,19 @@ describe('letterbox', () => {
     expect((tx - r.padX) / r.scale).toBe(130);
   });
 
+  it('a large job split over two threads gives exactly the one-thread result (rgb and nv12)', async () => {
+    for (const format of ['rgb', 'nv12'] as const) {
+      const frame = makeFrame(format, 1280, 720, 0, 42);
+      for (const level of LEVELS) {
+        setSimd(level);
+        const one = await letterbox(frame, { width: 640, height: 640, threads: 1, mean: 127.5, std: 128 });
+        const two = await letterbox(frame, { width: 640, height: 640, threads: 2, mean: 127.5, std: 128 });
+        expect(Buffer.from(two.tensor.buffer).equals(Buffer.from(one.tensor.buffer))).toBe(true);
+      }
+      setSimd('auto');
+    }
+  });
+
   it('fills a caller-provided buffer in place and reuses it', async () => {
     const frame = makeFrame('rgb', 37, 23, 0, 9);
     const out = new Float32Array(3 * 16 * 16);
@@ -467,6 +480,7 @@ describe('bad input gives typed errors naming the parameter', () => {
     ['roi outside', () => letterbox(frame, { width: 8, height: 8, roi: { x: 30, y: 0, width: 10, height: 5 } }), 'RangeError', /options\.roi\.width/],
     ['std zero', () => letterbox(frame, { width: 8, height: 8, std: [1, 0, 1] }), 'RangeError', /options\.std\[1\]/],
     ['mean wrong length', () => letterbox(frame, { width: 8, height: 8, mean: [1, 2] }), 'RangeError', /options\.mean/],
+    ['bad threads', () => letterbox(frame, { width: 8, height: 8, threads: 3 }), 'RangeError', /options\.threads/],
     ['bad align', () => letterbox(frame, { width: 8, height: 8, align: 'middle' as never }), 'RangeError', /options\.align/],
     ['out wrong length', () => letterbox(frame, { width: 8, height: 8 }, new Float32Array(10)), 'RangeError', /\bout\b/],
     ['out wrong type', () => letterbox(frame, { width: 8, height: 8 }, new Float64Array(192) as never), 'TypeError', /\bout\b/],
@@ -493,7 +507,7 @@ describe('bad input gives typed errors naming the parameter', () => {
 
   it('the native core re-checks sizes itself (called directly, bypassing TS validation)', () => {
     const raw = native() as unknown as { letterbox: (...a: unknown[]) => unknown; alignFaces: (...a: unknown[]) => unknown };
-    const params = { roiX: 0, roiY: 0, roiW: 37, roiH: 23, dstW: 8, dstH: 8, contentW: 8, contentH: 5, padX: 0, padY: 0, scaleX: 0.2, scaleY: 0.2, mean: [0, 0, 0], std: [1, 1, 1], bgr: false, padValue: 0 };
+    const params = { roiX: 0, roiY: 0, roiW: 37, roiH: 23, dstW: 8, dstH: 8, contentW: 8, contentH: 5, padX: 0, padY: 0, scaleX: 0.2, scaleY: 0.2, mean: [0, 0, 0], std: [1, 1, 1], bgr: false, padValue: 0, threads: 1 };
     const f = { data: frame.data.subarray(0, 500), width: 37, height: 23, format: 'rgb', stride: 111 };
     expect(() => raw.letterbox(f, params, new Float32Array(192))).toThrow(/frame\.data/);
     expect(() => raw.letterbox({ ...f, data: frame.data }, { ...params, roiW: 99 }, new Float32Array(192))).toThrow(/roi\.width/);

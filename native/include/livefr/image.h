@@ -72,6 +72,9 @@ struct Kernels {
   // NV12 / I420 row to packed RGB: y, u, v point at pixel 0 of the row;
   // uvStep is 2 for NV12 (interleaved) and 1 for I420.
   void (*yuvrow)(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, int x0, int n, uint8_t* rgb);
+  // Packed pixels (C = 1, 3 or 4 bytes each, bgr = R and B swapped) to RGBX
+  // words (R in the low byte): dst[i] = pixel i of src, i < n.
+  void (*packrow)(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst);
 };
 const Kernels& ScalarKernels();
 #if defined(LIVEFR_SIMD)
@@ -106,7 +109,8 @@ struct Taps {
 // averaging beyond that.
 Taps ComputeTaps(int srcLen, int dstLen, double scale);
 
-void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLevel level);
+// threads > 1 lets a large job split its rows over two threads.
+void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLevel level, int threads = 1);
 
 // ---- alignment -----------------------------------------------------------------
 // Least-squares similarity (4 DOF) mapping src points onto dst points:

@@ -118,7 +118,8 @@ class LetterboxWorker : public PromiseWorker {
   image::LetterboxParams p;
   float* out = nullptr;
   image::SimdLevel level = image::SimdLevel::kScalar;
-  void Execute() override { image::Letterbox(frame, p, out, level); }
+  int threads = 1;
+  void Execute() override { image::Letterbox(frame, p, out, level, threads); }
 };
 
 Napi::Value Letterbox(const Napi::CallbackInfo& info) {
@@ -147,6 +148,7 @@ Napi::Value Letterbox(const Napi::CallbackInfo& info) {
     ParseTriple(env, o, "std", "options.std", p.std, true);
     p.bgr = o.Get("bgr").ToBoolean().Value();
     p.padValue = static_cast<float>(GetNumber(env, o, "padValue", "options.padValue"));
+    w->threads = static_cast<int>(GetInt(env, o, "threads", "options.threads", 1, 2));
     w->out = OutFloats(env, info[2], static_cast<size_t>(3) * p.dstW * p.dstH, "out");
   } catch (...) {
     delete w;

@@ -90,7 +90,9 @@ void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, in
   YuvRowImpl(y, u, v, uvStep, x0, n, rgb);
 }
 
-const Kernels kAvx512 = {VCombine, HResample, WarpRow, YuvRow};
+void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) { Avx2Kernels().packrow(src, C, bgr, n, dst); }
+
+const Kernels kAvx512 = {VCombine, HResample, WarpRow, YuvRow, PackRow};
 
 }  // namespace
 

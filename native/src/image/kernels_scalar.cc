@@ -59,7 +59,9 @@ void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, in
   YuvRowImpl(y, u, v, uvStep, x0, n, rgb);
 }
 
-const Kernels kScalar = {VCombine, HResample, WarpRow, YuvRow};
+void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) { PackRowImpl(src, C, bgr, n, dst); }
+
+const Kernels kScalar = {VCombine, HResample, WarpRow, YuvRow, PackRow};
 
 }  // namespace
 

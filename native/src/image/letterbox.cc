@@ -6,6 +6,7 @@
 // NV12/I420 rows are converted to RGB first, through a small row cache.
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "livefr/image.h"
 
@@ -121,7 +122,7 @@ class RowCache {
 
 }  // namespace
 
-void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLevel level) {
+void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLevel level, int threads) {
   const Kernels& k = KernelsFor(level);
   float scale[3], bias[3], padv[3];
   for (int c = 0; c < 3; c++) {
@@ -144,23 +145,37 @@ void Letterbox(const FrameView& f, const LetterboxParams& p, float* out, SimdLev
     }
   }
   const int rowLen = p.roiW * C;
-  std::vector<float> acc(static_cast<size_t>(rowLen) + 4, 0.0f);  // + 4: whole-pixel SIMD loads
-  std::vector<const uint8_t*> rows(static_cast<size_t>(v.taps));
-  std::vector<float> vw(static_cast<size_t>(v.taps));
-  RowCache cache(f, k, p.roiX, p.roiW, yuv ? v.taps + 1 : 1);
   const size_t plane = static_cast<size_t>(p.dstW) * p.dstH;
-  for (int y = 0; y < p.contentH; y++) {
-    const int count = v.count[static_cast<size_t>(y)];
-    for (int j = 0; j < count; j++) {
-      const int sy = p.roiY + v.start[static_cast<size_t>(y)] + j;
-      rows[static_cast<size_t>(j)] =
-          yuv ? cache.Row(sy) : f.data + static_cast<size_t>(sy) * f.stride + static_cast<size_t>(p.roiX) * C;
-      vw[static_cast<size_t>(j)] = v.w[static_cast<size_t>(j) * v.n + y];
+  // Tensor rows [y0, y1), with their own scratch (so two threads can split a frame).
+  auto rowsRange = [&](int y0, int y1) {
+    std::vector<float> acc(static_cast<size_t>(rowLen) + 4, 0.0f);  // + 4: whole-pixel SIMD loads
+    std::vector<const uint8_t*> rows(static_cast<size_t>(v.taps));
+    std::vector<float> vw(static_cast<size_t>(v.taps));
+    RowCache cache(f, k, p.roiX, p.roiW, yuv ? v.taps + 1 : 1);
+    for (int y = y0; y < y1; y++) {
+      const int count = v.count[static_cast<size_t>(y)];
+      for (int j = 0; j < count; j++) {
+        const int sy = p.roiY + v.start[static_cast<size_t>(y)] + j;
+        rows[static_cast<size_t>(j)] =
+            yuv ? cache.Row(sy) : f.data + static_cast<size_t>(sy) * f.stride + static_cast<size_t>(p.roiX) * C;
+        vw[static_cast<size_t>(j)] = v.w[static_cast<size_t>(j) * v.n + y];
+      }
+      k.vcombine(rows.data(), vw.data(), count, rowLen, acc.data());
+      const size_t off = static_cast<size_t>(p.padY + y) * p.dstW + p.padX;
+      float* planes[3] = {out + off, out + plane + off, out + 2 * plane + off};
+      k.hresample(acc.data(), C, idx.data(), h.w.data(), h.taps, h.n, chmap, scale, bias, planes);
     }
-    k.vcombine(rows.data(), vw.data(), count, rowLen, acc.data());
-    const size_t off = static_cast<size_t>(p.padY + y) * p.dstW + p.padX;
-    float* planes[3] = {out + off, out + plane + off, out + 2 * plane + off};
-    k.hresample(acc.data(), C, idx.data(), h.w.data(), h.taps, h.n, chmap, scale, bias, planes);
+  };
+  // Large jobs (a camera frame into a detector input) are split over two
+  // threads; small ones (tiles, thumbnails) are not worth a thread start.
+  const double work = static_cast<double>(p.contentH) * (static_cast<double>(rowLen) * v.taps + p.contentW * 3.0 * h.taps);
+  if (threads > 1 && work > 4e6 && p.contentH >= 64) {
+    const int mid = p.contentH / 2;
+    std::thread other(rowsRange, mid, p.contentH);
+    rowsRange(0, mid);
+    other.join();
+  } else {
+    rowsRange(0, p.contentH);
   }
 }
 

@@ -50,25 +50,47 @@ inline uint32_t Pack(int r, int g, int b) {
   return static_cast<uint32_t>(r) | (static_cast<uint32_t>(g) << 8) | (static_cast<uint32_t>(b) << 16);
 }
 
+// Frame pixels [x0, x0 + n) of row y as RGBX words.
+void PackRow(const FrameView& f, const Kernels& kern, int y, int x0, int n, uint32_t* dst, std::vector<uint8_t>* scratch) {
+  const uint8_t* row = f.data + static_cast<size_t>(y) * f.stride;
+  const int C = ChannelsOf(f.format);
+  if (f.format == Format::kNv12 || f.format == Format::kI420) {
+    scratch->resize(static_cast<size_t>(n) * 3);
+    RowToRgb(f, y, x0, n, scratch->data());
+    kern.packrow(scratch->data(), 3, false, n, dst);
+    return;
+  }
+  const bool bgr = f.format == Format::kBgr || f.format == Format::kBgra;
+  kern.packrow(row + static_cast<size_t>(C) * x0, C, bgr, n, dst);
+}
+
 // Region of the k-downsampled frame grid covering grid points [gx0, gx1] x
-// [gy0, gy1] (inclusive, already clipped to the grid), plus a ring.
-void BuildRegion(const FrameView& f, int k, int gx0, int gy0, int gx1, int gy1, uint32_t border, Region* r) {
-  const int gw = (f.width + k - 1) / k, gh = (f.height + k - 1) / k;
+// [gy0, gy1] (inclusive, already clipped to the grid), plus a ring of border.
+void BuildRegion(const FrameView& f, const Kernels& kern, int k, int gx0, int gy0, int gx1, int gy1, uint32_t border, Region* r) {
   r->ox = gx0 - 1, r->oy = gy0 - 1;
   r->w = gx1 - gx0 + 3, r->h = gy1 - gy0 + 3;
-  r->px.assign(static_cast<size_t>(r->w) * r->h, border);
-  if (gx1 < gx0 || gy1 < gy0) return;
+  const size_t W = static_cast<size_t>(r->w);
+  r->px.resize(W * r->h);
+  uint32_t* px = r->px.data();
+  if (gx1 < gx0 || gy1 < gy0) {
+    std::fill(px, px + W * r->h, border);
+    return;
+  }
+  // The ring; the interior is all inside the frame and overwritten below.
+  std::fill(px, px + W, border);
+  std::fill(px + W * (r->h - 1), px + W * r->h, border);
+  for (int y = 1; y < r->h - 1; y++) px[W * y] = px[W * y + W - 1] = border;
   const int fx0 = gx0 * k, fx1 = std::min((gx1 + 1) * k, f.width);  // frame columns [fx0, fx1)
   const int n = fx1 - fx0;
+  std::vector<uint8_t> scratch;
+  if (k == 1) {
+    for (int gy = gy0; gy <= gy1; gy++) PackRow(f, kern, gy, fx0, n, px + W * (gy - r->oy) + 1, &scratch);
+    return;
+  }
   std::vector<uint8_t> rgb(static_cast<size_t>(n) * 3);
   std::vector<uint32_t> sum(static_cast<size_t>(gx1 - gx0 + 1) * 3);
-  for (int gy = gy0; gy <= gy1 && gy < gh; gy++) {
-    uint32_t* dst = r->px.data() + static_cast<size_t>(gy - r->oy) * r->w + (gx0 - r->ox);
-    if (k == 1) {
-      RowToRgb(f, gy, fx0, n, rgb.data());
-      for (int i = 0; i < n; i++) dst[i] = Pack(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
-      continue;
-    }
+  for (int gy = gy0; gy <= gy1; gy++) {
+    uint32_t* dst = px + W * (gy - r->oy) + 1;
     std::fill(sum.begin(), sum.end(), 0u);
     const int fy0 = gy * k, fy1 = std::min(fy0 + k, f.height);
     for (int fy = fy0; fy < fy1; fy++) {
@@ -78,7 +100,7 @@ void BuildRegion(const FrameView& f, int k, int gx0, int gy0, int gx1, int gy1, 
         s[0] += rgb[3 * i], s[1] += rgb[3 * i + 1], s[2] += rgb[3 * i + 2];
       }
     }
-    for (int gx = gx0; gx <= gx1 && gx < gw; gx++) {
+    for (int gx = gx0; gx <= gx1; gx++) {
       const int cols = std::min(k, f.width - gx * k);
       const uint32_t cnt = static_cast<uint32_t>(cols * (fy1 - fy0));
       const uint32_t* s = sum.data() + 3 * (gx - gx0);
@@ -127,9 +149,9 @@ int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignPar
     const int gx1 = static_cast<int>(std::min(gw - 1.0, std::floor(maxx) + 1));
     const int gy1 = static_cast<int>(std::min(gh - 1.0, std::floor(maxy) + 1));
     if (gx1 < gx0 || gy1 < gy0 || maxx < -1 || maxy < -1 || minx > gw || miny > gh) {
-      BuildRegion(f, k, 0, 0, -1, -1, border, &region);  // entirely outside: border only
+      BuildRegion(f, kern, k, 0, 0, -1, -1, border, &region);  // entirely outside: border only
     } else {
-      BuildRegion(f, k, gx0, gy0, gx1, gy1, border, &region);
+      BuildRegion(f, kern, k, gx0, gy0, gx1, gy1, border, &region);
     }
     float* face = out + static_cast<size_t>(i) * 3 * plane;
     const float dxr = static_cast<float>(ia / k), dyr = static_cast<float>(-ib / k);

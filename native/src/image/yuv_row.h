@@ -17,6 +17,18 @@ static inline void YuvRowImpl(const uint8_t* y, const uint8_t* u, const uint8_t*
   }
 }
 
+static inline void PackRowImpl(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) {
+  const int r = bgr ? 2 : 0, b = bgr ? 0 : 2;
+  if (C == 1) {
+    for (int i = 0; i < n; i++) dst[i] = src[i] * 0x010101u;
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    const uint8_t* q = src + static_cast<size_t>(C) * i;
+    dst[i] = static_cast<uint32_t>(q[r]) | (static_cast<uint32_t>(q[1]) << 8) | (static_cast<uint32_t>(q[b]) << 16);
+  }
+}
+
 }  // namespace
 }  // namespace image
 }  // namespace livefr
