@@ -250,12 +250,13 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
   const removed = ctx.g.prune();
   const folds = ctx.notes.filter((n) => n.startsWith('folded')).length;
   const clips = ctx.notes.filter((n) => n.startsWith('fused Relu')).length;
+  const prelus = ctx.notes.filter((n) => n.startsWith('fused relu(x)')).length;
   const notes: string[] = [];
   for (const i of inputs) {
     notes.push(i.layout === 'NCHW' ? `input ${i.name}: NCHW [${i.dims}] (the TF model takes NHWC; channels-first is transposed at the boundary)` : `input ${i.name}: ${i.layout} [${i.dims}]`);
   }
   if (options.outputs) notes.push(`graph cut at ${options.outputs.join(', ')}`);
-  notes.push(`folded ${folds} BiasAdd/Add/Sub/Mul ops into Conv/Gemm; turned ${clips} Relu + Minimum pairs into Clip; removed ${removed} dead nodes`);
+  notes.push(`folded ${folds} BiasAdd/Add/Sub/Mul ops into Conv/Gemm; turned ${clips} Relu + Minimum pairs into Clip and ${prelus} written-out PReLUs into PRelu; removed ${removed} dead nodes`);
   notes.push('rank-4 outputs are NHWC (TF order), other outputs as in TF');
   const opCounts = ctx.g.opCounts();
   const onnx = ctx.g.toBytes({ 'livefr.source': model.path.replace(/^.*node_modules[\\/]/, ''), 'livefr.converter': 'tfjs-graph' });

@@ -51,6 +51,10 @@ export interface Value {
   reluOf?: Value;
   /** Known to be >= 0 everywhere (Relu / Clip(0, c) outputs). */
   nonNegative?: boolean;
+  /** PReLU written out as relu(x) + a * (x - |x|) (TF MobileFaceNet): markers for the peephole. */
+  absOf?: Value;
+  halfNegOf?: Value;
+  negScaled?: { x: Value; slope: HostTensor };
 }
 
 export function describeShape(shape: number[]): string {

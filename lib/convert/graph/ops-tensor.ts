@@ -82,6 +82,28 @@ function clipPeephole(ctx: ConvertContext, op: string, a: Value, b: Value): Valu
   return undefined;
 }
 
+/**
+ * relu(x) + a * (x - |x|) is PReLU(x) with slope 2a, and x + a * (x - |x|)
+ * is PReLU(x) with slope 1 + 2a (how TF MobileFaceNet writes them); one
+ * PRelu node replaces the element-wise ops.
+ */
+function preluPeephole(ctx: ConvertContext, op: string, a: Value, b: Value): Value | undefined {
+  if (op !== 'Add' && op !== 'AddV2') return undefined;
+  // relu(x) + 2a min(x, 0) has slope 2a; x + 2a min(x, 0) has slope 1 + 2a.
+  const [r, n] = b.negScaled ? [a, b] : [b, a];
+  if (!n.negScaled) return undefined;
+  const x = n.negScaled.x;
+  let slope = n.negScaled.slope;
+  if (r === x) slope = { ...slope, data: (slope.data as Float32Array).map((v) => 1 + v) };
+  else if (r.reluOf !== x) return undefined;
+  const c = x.shape[x.shape.length - 1]!;
+  if (channelVector(slope, c, x.shape.length) === undefined) return undefined;
+  const h = ctx.hint('PRelu');
+  const out = ctx.g.op('PRelu', [ctx.as(x, x.layout), ctx.initializer(slope, `${h}/slope`, x.layout === 'NCHW' && x.shape.length === 4)], undefined, h);
+  ctx.notes.push(`fused relu(x) + a * (x - |x|) at ${JSON.stringify(ctx.node.name)} into PRelu`);
+  return ctx.tensorValue(out, x.shape, x.layout);
+}
+
 /** Picks NCHW when every tensor operand that has rank 4 is NCHW and the output is rank 4. */
 function commonLayout(values: Value[], outRank: number): Layout {
   if (outRank !== 4) return 'TF';
@@ -99,7 +121,7 @@ function binary(op: string): OpConverter {
       const folded = tryFoldAffine(ctx, op === 'Mul' ? 'Mul' : op === 'Sub' ? 'Sub' : 'Add', a, b);
       if (folded) return folded;
     }
-    const peephole = clipPeephole(ctx, op, a, b);
+    const peephole = clipPeephole(ctx, op, a, b) ?? preluPeephole(ctx, op, a, b);
     if (peephole) return peephole;
     const shape = broadcastShape(a.shape, b.shape, ctx.where);
     const layout = commonLayout([a, b], shape.length);
@@ -112,7 +134,15 @@ function binary(op: string): OpConverter {
     } else {
       out = ctx.g.op(ONNX_BINARY[op]!, [x, y], undefined, ctx.hint(ONNX_BINARY[op]!));
     }
-    return ctx.tensorValue(out, shape, layout);
+    const result = ctx.tensorValue(out, shape, layout);
+    if (op === 'Sub' && b.absOf === a) result.halfNegOf = a;
+    if (op === 'Mul') {
+      const [t, c] = a.host ? [b, a] : [a, b];
+      if (t.halfNegOf && c.host?.dtype === 'float32') {
+        result.negScaled = { x: t.halfNegOf, slope: { ...c.host, data: (c.host.data as Float32Array).map((v) => 2 * v) } };
+      }
+    }
+    return result;
   };
 }
 
@@ -138,7 +168,9 @@ function unary(op: string): OpConverter {
     if (op === 'Square') out = ctx.g.op('Mul', [t, t], undefined, ctx.hint('Square'));
     else if (op === 'Rsqrt') out = ctx.g.op('Reciprocal', [ctx.g.op('Sqrt', [t], undefined, ctx.hint('Sqrt'))], undefined, ctx.hint('Rsqrt'));
     else out = ctx.g.op(ONNX_UNARY[op]!, [t], undefined, ctx.hint(op));
-    return ctx.tensorValue(out, x.shape, x.layout);
+    const result = ctx.tensorValue(out, x.shape, x.layout);
+    if (op === 'Abs') result.absOf = x;
+    return result;
   };
 }
 
