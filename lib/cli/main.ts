@@ -54,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`livefr ${name}: ${err.message}\n`);
       return err instanceof LivefrError ? 1 : 2;
     }
+    const sys = err as NodeJS.ErrnoException;
+    if (typeof sys?.code === 'string' && typeof sys.syscall === 'string') {
+      // A file-system error (missing file, no permission): the message names the path.
+      process.stderr.write(`livefr ${name}: ${sys.message}\n`);
+      return 1;
+    }
     throw err;
   }
 }
