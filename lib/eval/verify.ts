@@ -7,7 +7,8 @@
  * -1: a genuine pair counts as a false reject, an impostor pair as a correct
  * reject. Their number is reported as `detectionFailures`, never dropped.
  * With a degradation, the second image of each pair is the degraded probe
- * and the first stays clean (the enrolment side).
+ * and the first stays clean (the enrolment side). A pairs.txt with a single
+ * fold is split into 5 interleaved folds (pair i in fold i mod 5).
  */
 import { outOfRange } from '../errors.js';
 import type { Dataset } from './dataset.js';
@@ -15,6 +16,7 @@ import type { Embeddings } from './embed.js';
 import { detCurve, kFoldAccuracy, tarAtFar, type DetPoint, type FoldResult, type TarAtFar } from './metrics.js';
 
 export const FAILURE_SCORE = -1;
+const SPLIT_FOLDS = 5;
 
 export interface VerifyResult {
   kind: 'verify';
@@ -60,6 +62,7 @@ export function evaluateVerification(ds: Dataset, gallery: Embeddings, probe: Em
   const scores = new Float64Array(n);
   const genuine = new Uint8Array(n);
   const fold = new Int32Array(n);
+  const singleFold = new Set(ds.pairs.map((p) => p.fold)).size < 2;
   let failures = 0;
   const failedImages = new Set<string>();
   ds.pairs.forEach((p, i) => {
@@ -67,7 +70,8 @@ export function evaluateVerification(ds: Dataset, gallery: Embeddings, probe: Em
     const rb = probe.row.get(p.b);
     if (ra === undefined || rb === undefined) throw outOfRange('probe', `embeddings of every pair image (missing ${ra === undefined ? p.a : p.b})`, undefined);
     genuine[i] = p.genuine ? 1 : 0;
-    fold[i] = p.fold;
+    // A pairs.txt with one fold is split into 5 interleaved folds (pair i -> fold i mod 5).
+    fold[i] = singleFold ? i % SPLIT_FOLDS : p.fold;
     if (!gallery.found[ra] || !probe.found[rb]) {
       failures++;
       if (!gallery.found[ra]) failedImages.add(p.a);

@@ -4,8 +4,8 @@
  * confidence interval. See lib/calibrate.ts and docs/evaluation.md.
  */
 import { readFile } from 'node:fs/promises';
-import { calibrate, parseScoreFile, type CalibrationSource } from '../../calibrate.js';
-import { FileFormatError } from '../../errors.js';
+import { applyCalibration, calibrate, parseScoreFile, type CalibrationSource } from '../../calibrate.js';
+import { FileFormatError, LivefrRangeError } from '../../errors.js';
 import { openDataset } from '../../eval/dataset.js';
 import { DEFAULT_CACHE_DIR, embedDataset } from '../../eval/embed.js';
 import { crossIdentityScores } from '../../eval/identify.js';
@@ -22,6 +22,8 @@ const SPEC: Record<string, FlagSpec> = {
   confidence: { type: 'number', default: 0.95, description: 'confidence level of the intervals' },
   cache: { type: 'string', env: 'LIVEFR_CACHE', default: DEFAULT_CACHE_DIR, description: 'embedding cache folder (with --data)' },
   workers: { type: 'number', default: 1, description: 'inference worker threads per model (with --data)' },
+  apply: { type: 'string', description: 'a saved watchlist file: set its threshold to the calibrated one (recorded with the calibration) and save it' },
+  force: { type: 'boolean', description: 'with --apply: allow a threshold below the watchlist\'s calibrated one' },
   json: { type: 'boolean', description: 'print one JSON object' },
   quiet: { type: 'boolean', description: 'no progress bar' },
   ...DETECTOR_FLAGS,
@@ -77,6 +79,19 @@ export async function run(argv: string[]): Promise<number> {
     templatesPerIdentity: flags['templates-per-identity'] as number,
     confidence: flags.confidence as number,
   });
+  if (flags.apply !== undefined) {
+    const { Watchlist } = await import('../../watchlist.js');
+    const file = flags.apply as string;
+    const w = await Watchlist.load(file);
+    try {
+      applyCalibration(w, c, { force: Boolean(flags.force) });
+    } catch (err) {
+      if (err instanceof LivefrRangeError) throw new LivefrRangeError('--force', `${file}: ${err.message} (on the command line: --force)`);
+      throw err;
+    }
+    await w.save(file);
+    if (!flags.quiet) process.stderr.write(`${file}: threshold set to ${c.threshold.toFixed(4)}\n`);
+  }
   if (flags.json) process.stdout.write(JSON.stringify(c) + '\n');
   else {
     const p = (x: number) => x.toExponential(2);
