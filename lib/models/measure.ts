@@ -291,10 +291,13 @@ export async function smallFaceFrame(lfwDir: string): Promise<{ frame: Frame; tr
     composites.push({ input: await sharp(file).resize(side, side).toBuffer(), left: cx - (side >> 1), top: cy - (side >> 1) });
     truth.push({ cx, cy, size });
   }
-  const { data } = await sharp({ create: { width: W, height: H, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+  // Composite to PNG first: sharp composites in RGBA, so flatten it back to 3 channels.
+  const png = await sharp({ create: { width: W, height: H, channels: 3, background: { r: 128, g: 128, b: 128 } } })
     .composite(composites)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+    .png()
+    .toBuffer();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== W || info.height !== H) throw new Error(`small-face frame: got ${info.width}x${info.height}x${info.channels}`);
   return { frame: { data, width: W, height: H, format: 'rgb' }, truth };
 }
 
