@@ -36,13 +36,14 @@ export async function loadTf(backend: 'cpu' | 'wasm' = 'cpu'): Promise<Tf> {
   const tf = await tfPromise;
   if (backendName !== backend) {
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm' as string);
-    const log = console.log;
+    const [log, warn] = [console.log, console.warn];
     console.log = () => {}; // the "install tfjs-node" banner is printed on backend start
+    console.warn = () => {};
     try {
       await tf.setBackend(backend);
       await tf.ready();
     } finally {
-      console.log = log;
+      [console.log, console.warn] = [log, warn];
     }
     backendName = backend;
   }

@@ -98,6 +98,11 @@ function preluPeephole(ctx: ConvertContext, op: string, a: Value, b: Value): Val
   else if (r.reluOf !== x) return undefined;
   const c = x.shape[x.shape.length - 1]!;
   if (channelVector(slope, c, x.shape.length) === undefined) return undefined;
+  if (x.nonNegative && r === x) {
+    // x >= 0 already (a fused Relu before it): x + a * (x - |x|) is x.
+    ctx.notes.push(`fused relu(x) + a * (x - |x|) at ${JSON.stringify(ctx.node.name)}: identity on a non-negative input`);
+    return x;
+  }
   const h = ctx.hint('PRelu');
   const out = ctx.g.op('PRelu', [ctx.as(x, x.layout), ctx.initializer(slope, `${h}/slope`, x.layout === 'NCHW' && x.shape.length === 4)], undefined, h);
   ctx.notes.push(`fused relu(x) + a * (x - |x|) at ${JSON.stringify(ctx.node.name)} into PRelu`);
