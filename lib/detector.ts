@@ -14,7 +14,7 @@ import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tenso
 import type { Face, Point } from './types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
 import { FACE_ROW, postprocess, type PostprocessPass } from './detectors/native.js';
-import { DETECTOR_FAMILIES, getDetectorFamily } from './detectors/registry.js';
+import { DETECTOR_FAMILIES, loadDetectorFamily } from './detectors/registry.js';
 import { planPasses, type PlannedPass } from './detectors/tiling.js';
 import type { DecodeSpec, DetectorFamilyAdapter, ModelSignature, Size, Triple } from './detectors/types.js';
 import { letterbox } from './preprocess.js';
@@ -99,7 +99,7 @@ async function resolve(model: unknown, family: string | undefined): Promise<Reso
   if (model === undefined) {
     const name = registry.defaultModelName('detector');
     const spec = registry.CATALOG.find((m) => m.name === name);
-    if (spec && !getDetectorFamily(spec.family)) {
+    if (spec && !(await loadDetectorFamily(spec.family))) {
       throw outOfRange(
         'options.model',
         `a detector model (the default '${name}' needs the '${spec.family}' family, which is not available here): ` +
@@ -173,7 +173,7 @@ export class Detector {
     if (options === undefined) throw invalidType('options', 'an options object { family, model }', options);
     const o = checkOptions('options', options, LOAD_KEYS);
     if (o.family !== undefined && typeof o.family !== 'string') throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')}`, o.family);
-    if (typeof o.family === 'string' && !getDetectorFamily(o.family)) {
+    if (typeof o.family === 'string' && !(await loadDetectorFamily(o.family))) {
       throw outOfRange('options.family', `one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')}`, o.family);
     }
     const requestedSize = o.inputSize === undefined ? undefined : checkSize('options.inputSize', o.inputSize);
@@ -183,7 +183,7 @@ export class Detector {
     const resolved = await resolve(o.model, o.family as string | undefined);
     const family = resolved.family;
     if (family === undefined) throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')} (the model has no manifest naming it)`, family);
-    const adapter = getDetectorFamily(family);
+    const adapter = await loadDetectorFamily(family);
     if (!adapter) throw outOfRange('options.family', `one of ${DETECTOR_FAMILIES.map((f) => `'${f}'`).join(', ')} (named by the model's manifest)`, family);
 
     const pool = await InferencePool.create(resolved.model, inference, 'options.model');

@@ -64,6 +64,15 @@ describe('livefr detect: usage', () => {
     expect(r.stdout).toMatch(/LIVEFR_DETECTOR_MODEL/);
   });
 
+  it('loads a family that lives in lib/detectors/<name>.ts on demand (the CLI does not import the package index)', async () => {
+    const r = await livefr(['detect', 'x.jpg', '--detector', 'blazeface', '--detector-model', '/nonexistent/blaze.onnx']);
+    expect(r.code).toBe(1); // a ModelError for the file, not a usage error for the family
+    expect(r.stderr).toMatch(/nonexistent\/blaze\.onnx/);
+    const unknown = await livefr(['detect', 'x.jpg', '--detector', 'haar', '--detector-model', '/nonexistent/haar.onnx']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/options\.family/);
+  });
+
   it('exits 1 with a ModelError naming a missing model file', async () => {
     const r = await livefr(['detect', 'x.jpg', '--detector', 'scrfd', '--detector-model', '/nonexistent/det.onnx']);
     expect(r.code).toBe(1);

@@ -2,6 +2,8 @@
  * The registry of detector families. The four built-in families are
  * registered here; other modules add theirs with `registerDetectorFamily`.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { invalidType, outOfRange } from '../errors.js';
 import { retinaface } from './retinaface.js';
 import { scrfd } from './scrfd.js';
@@ -44,6 +46,23 @@ export function registerDetectorFamily(name: string, adapter: DetectorFamilyAdap
 export function getDetectorFamily(name: string): DetectorFamilyAdapter | undefined {
   return adapters.get(name);
 }
+
+/**
+ * The adapter of a family, loading it on demand: a family that lives in
+ * lib/detectors/<name>.ts and registers itself when imported (blazeface,
+ * faceapi-ssd, ...) is available even when nothing imported it yet (the CLI
+ * imports only what it needs). Unknown names resolve to undefined.
+ */
+export async function loadDetectorFamily(name: string): Promise<DetectorFamilyAdapter | undefined> {
+  const known = adapters.get(name);
+  if (known || !/^[a-z][a-z0-9-]*$/.test(name) || BUILT_IN_MODULES.has(name)) return known;
+  const url = new URL(`./${name}.js`, import.meta.url);
+  if (existsSync(fileURLToPath(url))) await import(url.href);
+  return adapters.get(name);
+}
+
+/** Module names in this folder that are not families. */
+const BUILT_IN_MODULES = new Set(['registry', 'types', 'shapes', 'native', 'tiling']);
 
 registerDetectorFamily('yunet', yunet);
 registerDetectorFamily('scrfd', scrfd);
