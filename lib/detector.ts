@@ -131,6 +131,10 @@ export class Detector {
   readonly landmarks: boolean;
   /** The whole-frame model input size (fixed models: the model's size). */
   readonly inputSize: Size;
+  /** The execution provider that actually runs the model ('cpu' after a fallback). */
+  get provider(): string {
+    return this.pool.provider;
+  }
   /** Statistics of the last completed detect() call, or null before the first. */
   lastRunInfo: DetectRunInfo | null = null;
 

@@ -287,6 +287,8 @@ describe.skipIf(!hasShared)(hasShared ? 'Detector on real models and photographs
       it('finds the 4 faces of bbt1.jpg, with 5 landmarks inside each box, left eye left of right eye', async () => {
         const faces = await det.detect(bbt1);
         expect(faces).toHaveLength(4);
+        expect(det.provider).toBe('cpu');
+        expect(det.family).toBe(family);
         for (const f of faces) {
           expect(f.landmarks).toHaveLength(5);
           expect(inside(f)).toBe(true);
