@@ -7,7 +7,7 @@
  * `pairsPerHalf` matched lines `id i j` followed by `pairsPerHalf`
  * mismatched lines `id1 i id2 j`. Image numbers are 1-based: LFW files are
  * named `<id>_<NNNN>.jpg`, any other naming means the i-th file of the
- * person in sorted order.
+ * person in sorted order. LFW's people.txt is not needed (and not read).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -83,12 +83,12 @@ export function parsePairs(text: string, people: Map<string, Person>, name = 'pa
 }
 
 /** Opens a data set folder (see the module comment). */
-export async function openDataset(dir: string): Promise<Dataset> {
-  if (typeof dir !== 'string' || dir.length === 0) throw invalidType('dir', 'a data set folder path', dir);
+export async function openDataset(dir: string, param = 'dir'): Promise<Dataset> {
+  if (typeof dir !== 'string' || dir.length === 0) throw invalidType(param, 'a data set folder path', dir);
   const root = path.resolve(dir);
   const imagesDir = path.join(root, 'images');
   if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) {
-    throw outOfRange('dir', `a folder containing images/<id>/*.jpg (no ${imagesDir})`, dir);
+    throw outOfRange(param, `a folder containing images/<id>/*.jpg (no ${imagesDir})`, dir);
   }
   const people: Person[] = [];
   for (const id of readdirSync(imagesDir).sort()) {
@@ -97,7 +97,7 @@ export async function openDataset(dir: string): Promise<Dataset> {
     const images = readdirSync(pdir).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => path.join(pdir, f));
     if (images.length > 0) people.push({ id, images });
   }
-  if (people.length === 0) throw outOfRange('dir', 'a folder with at least one images/<id>/ image', dir);
+  if (people.length === 0) throw outOfRange(param, 'a folder with at least one images/<id>/ image', dir);
   const byId = new Map(people.map((p) => [p.id, p]));
   const personOf = new Map<string, string>();
   for (const p of people) for (const im of p.images) personOf.set(im, p.id);

@@ -42,9 +42,9 @@ interface Curve {
 
 /** DET curve on log-log axes: x = false positive rate, y = false negative rate. */
 export function detSvg(curves: Curve[], xLabel: string, yLabel: string): string {
-  const W = 560;
+  const W = 760;
   const H = 420;
-  const m = { l: 64, r: 16, t: 16, b: 48 };
+  const m = { l: 64, r: 216, t: 16, b: 48 };
   const xMin = -4;
   const yMin = -3;
   const sx = (v: number) => m.l + ((Math.log10(Math.max(v, 10 ** xMin)) - xMin) / -xMin) * (W - m.l - m.r);
@@ -65,7 +65,7 @@ export function detSvg(curves: Curve[], xLabel: string, yLabel: string): string 
     const colour = COLOURS[i % COLOURS.length];
     const d = c.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p.fpr).toFixed(1)},${sy(p.fnr).toFixed(1)}`).join('');
     parts.push(`<path class="det-curve" d="${d}" fill="none" stroke="${colour}" stroke-width="1.8"><title>${esc(c.label)}</title></path>`);
-    parts.push(`<rect x="${W - m.r - 190}" y="${m.t + 8 + i * 16}" width="10" height="10" fill="${colour}"/><text x="${W - m.r - 175}" y="${m.t + 17 + i * 16}" font-size="11">${esc(c.label)}</text>`);
+    parts.push(`<rect x="${W - m.r + 12}" y="${m.t + 8 + i * 16}" width="10" height="10" fill="${colour}"/><text x="${W - m.r + 27}" y="${m.t + 17 + i * 16}" font-size="11">${esc(c.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

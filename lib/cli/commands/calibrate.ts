@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       throw err;
     }
   } else {
-    const ds = await openDataset(flags.data as string);
+    const ds = await openDataset(flags.data as string, '--data');
     const emb = await embedDataset(ds, encoderConfig(flags), { cacheDir: flags.cache as string, quiet: Boolean(flags.quiet) });
     source = { impostorScores: crossIdentityScores(emb) };
   }

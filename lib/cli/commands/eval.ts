@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof flags.data !== 'string') throw new UsageError('--data', '--data DIR is required (a folder with images/<id>/*.jpg)');
   const degradations = ((flags.degrade as string[] | undefined) ?? []).map((s, i) => parseDegradation(s, `--degrade[${i}]`));
   const config = encoderConfig(flags);
-  const ds = await openDataset(flags.data);
+  const ds = await openDataset(flags.data, '--data');
   const common = { degradations, cacheDir: flags['no-cache'] ? null : (flags.cache as string), quiet: Boolean(flags.quiet) };
   const title = `livefr eval ${sub}: ${flags.data}`;
   let runs: { label: string; result: VerifyResult | IdentifyResult }[];
