@@ -42,14 +42,14 @@ interface Condition {
   probe: Embeddings;
 }
 
-async function conditions(ds: Dataset, config: EncoderConfig, images: string[], options: RunOptions): Promise<{ gallery: Embeddings; runs: Condition[] }> {
+async function conditions(ds: Dataset, config: EncoderConfig, images: string[], probeImages: string[], options: RunOptions): Promise<{ gallery: Embeddings; runs: Condition[] }> {
   const encoder = await FaceEncoder.load(config);
   try {
     const common = { images, cacheDir: options.cacheDir, quiet: options.quiet, encoder };
     const gallery = await embedDataset(ds, config, common);
     const runs: Condition[] = [{ label: 'clean', probe: gallery }];
     for (const d of options.degradations ?? []) {
-      const probe = await embedDataset(ds, config, { ...common, degradation: d });
+      const probe = await embedDataset(ds, config, { ...common, images: probeImages, degradation: d });
       runs.push({ label: probe.degradation, probe });
     }
     return { gallery, runs };
@@ -62,14 +62,16 @@ async function conditions(ds: Dataset, config: EncoderConfig, images: string[], 
 export async function runVerify(ds: Dataset, config: EncoderConfig, options: RunOptions & { fars?: number[] } = {}): Promise<{ label: string; result: VerifyResult }[]> {
   const pairs = ds.pairs ?? [];
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
-  const { gallery, runs } = await conditions(ds, config, images, options);
+  // Only the second image of each pair is degraded.
+  const probes = [...new Set(pairs.map((p) => p.b))];
+  const { gallery, runs } = await conditions(ds, config, images, probes, options);
   return runs.map((c) => ({ label: c.label, result: evaluateVerification(ds, gallery, c.probe, options.fars) }));
 }
 
 /** `livefr eval identify` as an API: the clean run, then one per degradation. */
 export async function runIdentify(ds: Dataset, config: EncoderConfig, options: RunOptions & IdentifyOptions = {}): Promise<{ label: string; result: IdentifyResult }[]> {
   const images = ds.people.flatMap((p) => p.images);
-  const { gallery, runs } = await conditions(ds, config, images, options);
+  const { gallery, runs } = await conditions(ds, config, images, images, options);
   const out: { label: string; result: IdentifyResult }[] = [];
   for (const c of runs) out.push({ label: c.label, result: await evaluateIdentification(gallery, c.probe, options) });
   return out;
