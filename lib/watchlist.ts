@@ -508,10 +508,64 @@ export class Watchlist {
       this.#people.set(key, p);
       this.#templateCount += n;
       this.#maxTemplates = Math.max(this.#maxTemplates, p.templates.length);
-      if (this.indexKind === 'ivf' && !this.#native.trained && this.#templateCount >= this.#ivf.trainSize) {
-        await this.#native.train();
-      }
+      await this.#maybeTrain();
     });
+  }
+
+  /**
+   * Adds many people in one native call (one FAISS add, parallel for
+   * HNSW/IVF): the fast way to enrol thousands. Same rules as add(); an id
+   * may appear more than once. All entries are checked before any is added.
+   */
+  async addMany(entries: readonly { id: string; embeddings: Float32Array; metadata?: Record<string, unknown> }[]): Promise<void> {
+    if (!Array.isArray(entries)) throw invalidType('entries', 'an array of { id, embeddings, metadata? }', entries);
+    const checked = entries.map((e, i) => {
+      const o = checkOptions(`entries[${i}]`, e, ['id', 'embeddings', 'metadata']);
+      if (e === undefined) throw invalidType(`entries[${i}]`, 'an object { id, embeddings, metadata? }', e);
+      return {
+        id: checkString(`entries[${i}].id`, o.id),
+        embeddings: checkEmbeddings(`entries[${i}].embeddings`, o.embeddings, this.dim),
+        metadata: copyMetadata(o.metadata),
+      };
+    });
+    const total = checked.reduce((s, e) => s + e.embeddings.length, 0);
+    if (total === 0) return;
+    const vectors = new Float32Array(total);
+    let off = 0;
+    for (const e of checked) {
+      vectors.set(e.embeddings, off);
+      off += e.embeddings.length;
+    }
+    const n = total / this.dim;
+    return this.#enqueue(async () => {
+      const tids = new Float64Array(n);
+      for (let i = 0; i < n; i++) tids[i] = this.#nextTemplateId + i;
+      try {
+        await this.#native.add(tids, vectors);
+      } catch (err) {
+        throw mapNativeError(err, 'entries');
+      }
+      this.#nextTemplateId += n;
+      let t = 0;
+      for (const e of checked) {
+        const p = this.#people.get(e.id) ?? { templates: [], metadata: undefined };
+        for (let i = 0; i < e.embeddings.length / this.dim; i++, t++) {
+          p.templates.push(tids[t]!);
+          this.#owner.set(tids[t]!, e.id);
+        }
+        if (e.metadata !== undefined) p.metadata = e.metadata;
+        this.#people.set(e.id, p);
+        this.#maxTemplates = Math.max(this.#maxTemplates, p.templates.length);
+      }
+      this.#templateCount += n;
+      await this.#maybeTrain();
+    });
+  }
+
+  async #maybeTrain(): Promise<void> {
+    if (this.indexKind === 'ivf' && !this.#native.trained && this.#templateCount >= this.#ivf.trainSize) {
+      await this.#native.train();
+    }
   }
 
   /** Removes a person and all their templates. Resolves false if absent. */
@@ -528,7 +582,16 @@ export class Watchlist {
         this.#maxTemplates = 0;
         for (const q of this.#people.values()) this.#maxTemplates = Math.max(this.#maxTemplates, q.templates.length);
       }
-      await this.#native.remove(Float64Array.from(p.templates));
+      try {
+        await this.#native.remove(Float64Array.from(p.templates));
+      } catch (err) {
+        // Not expected (the ids are ours); keep the person rather than lose track of its vectors.
+        this.#people.set(key, p);
+        for (const t of p.templates) this.#owner.set(t, key);
+        this.#templateCount += p.templates.length;
+        this.#maxTemplates = Math.max(this.#maxTemplates, p.templates.length);
+        throw mapNativeError(err, 'id');
+      }
       return true;
     });
   }

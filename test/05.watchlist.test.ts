@@ -165,6 +165,27 @@ describe('Watchlist (flat, exact)', () => {
     expect(wl.get('a')).toEqual({ v: 2 });
   });
 
+  it('addMany enrols in one call with the same results as add, or adds nothing on bad input', async () => {
+    const one = new Watchlist({ dim: d });
+    const many = new Watchlist({ dim: d });
+    const t = unitVectors(40, d, 61);
+    const entries = Array.from({ length: 20 }, (_, p) => ({ id: `m${p % 15}`, embeddings: t.subarray(p * 2 * d, (p + 1) * 2 * d), metadata: { p } }));
+    for (const e of entries) await one.add(e.id, e.embeddings, e.metadata);
+    await many.addMany(entries);
+    expect(many.entries()).toEqual(one.entries());
+    expect(many.templateCount).toBe(40);
+    const q = unitVectors(6, d, 62);
+    expect(await many.match(q, { k: 4 })).toEqual(await one.match(q, { k: 4 }));
+    await expect(many.addMany([{ id: 'ok', embeddings: t.subarray(0, d) }, { id: 'bad', embeddings: new Float32Array(d) }])).rejects.toMatchObject({
+      name: 'RangeError',
+      message: /entries\[1\]\.embeddings/,
+    });
+    await expect(many.addMany([{ id: 'x', embeddings: t.subarray(0, d), extra: 1 } as never])).rejects.toThrow(/entries\[0\]\.extra/);
+    await expect(many.addMany('nope' as never)).rejects.toThrow(TypeError);
+    expect(many.has('ok')).toBe(false);
+    expect(many.templateCount).toBe(40);
+  });
+
   it('an empty watchlist matches nothing, without alert', async () => {
     const wl = new Watchlist({ dim: d, threshold: -1 });
     const r = await wl.match(unitVectors(2, d, 5));
@@ -227,9 +248,11 @@ describe('approximate indexes report their recall', () => {
   // Protocol: 5,000 seeded random unit vectors of dimension 64 (one template
   // per person); 300 queries sampled from the stored vectors (seed 1);
   // recall@10 of the template search against an exact scan of the same
-  // vectors. Measured here: hnsw (M 32, efSearch 64) ~0.98 (bound 0.9);
-  // ivf (nlist 64, nprobe 8 of 64) ~0.6 on unclustered random data, the
-  // hardest case for IVF (bound 0.5), and 1.0 with nprobe = nlist.
+  // vectors. Measured here: hnsw (M 32, efSearch 64) 0.997, and 0.998 after
+  // removing a third (bound 0.9);
+  // ivf (nlist 64, nprobe 16 of 64) 0.691 on unclustered random data, the
+  // hardest case for IVF (bound 0.65; nprobe 8 gives 0.512), and exactly 1
+  // with nprobe = nlist. FAISS k-means is seeded, so the figures repeat.
   const d = 64;
   const n = 5000;
   const data = unitVectors(n, d, 2024);
@@ -265,12 +288,12 @@ describe('approximate indexes report their recall', () => {
   });
 
   it('ivf recall@10 is measured, and exact with nprobe = nlist', async () => {
-    const wl = await build({ dim: d, index: 'ivf', ivf: { nlist: 64, nprobe: 8 } });
+    const wl = await build({ dim: d, index: 'ivf', ivf: { nlist: 64, nprobe: 16 } });
     expect(wl.trained).toBe(true);
     const r = await wl.approximateRecall({ k: 10, samples: 300 });
     console.log('ivf recall', r);
     expect(r.exact).toBe(false);
-    expect(r.recall).toBeGreaterThanOrEqual(0.5);
+    expect(r.recall).toBeGreaterThanOrEqual(0.65);
     const full = await build({ dim: d, index: 'ivf', ivf: { nlist: 64, nprobe: 64 } });
     expect((await full.approximateRecall({ k: 10, samples: 100 })).recall).toBe(1);
     // User-given queries work too.

@@ -13,6 +13,10 @@
 #include <new>
 #include <unordered_map>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include "livefr/common.h"
 #include "watch_index.h"
 
@@ -43,11 +47,18 @@ class IndexWorker : public Napi::AsyncWorker {
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
   // Load errors come from parsing untrusted bytes: report them as format errors.
   virtual Failure FaissFailure() const { return Failure::kNative; }
+  // OpenMP threads FAISS may use for this job. Small jobs run on their libuv
+  // thread alone: the pool already runs several of them at once, and an
+  // OpenMP team per single query only adds oversubscription and spinning.
+  void UseAllCores(bool all) { allCores_ = all; }
 
   WatchIndex* index_;
 
  private:
   void Execute() final {
+#if defined(_OPENMP)
+    omp_set_num_threads(allCores_ ? omp_get_num_procs() : 1);  // this thread's setting only
+#endif
     try {
       Run();
     } catch (const RangeFailure& e) {
@@ -86,6 +97,7 @@ class IndexWorker : public Napi::AsyncWorker {
   Napi::ObjectReference self_;
   std::vector<Napi::Reference<Napi::Value>> held_;
   Failure failure_ = Failure::kNone;
+  bool allCores_ = true;
 };
 
 const float* CheckedVectors(Napi::Env env, const Napi::Value& v, const char* param, int dim, size_t* rows) {
@@ -108,6 +120,7 @@ class AddWorker final : public IndexWorker {
     if (ids_.count != n_) {
       ThrowRange(env, "ids", std::to_string(n_) + " ids (one per vector), got " + std::to_string(ids_.count));
     }
+    UseAllCores(n_ >= 64);
     Hold(ids);
     Hold(vectors);
   }
@@ -167,6 +180,7 @@ class SearchWorker final : public IndexWorker {
       : IndexWorker(env, index, thisObj), k_(k), exact_(exact) {
     q_ = CheckedVectors(env, queries, "queries", index->opts.dim, &n_);
     if (n_ * k_ > (size_t{1} << 28)) ThrowRange(env, "k", "queries x k <= 2^28 results");
+    UseAllCores(n_ >= 4);
     Napi::Float32Array scores = Napi::Float32Array::New(env, n_ * k_);
     Napi::BigInt64Array ids = Napi::BigInt64Array::New(env, n_ * k_);
     scores_ = scores.Data();
