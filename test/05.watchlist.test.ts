@@ -447,6 +447,40 @@ describe('bad input gives typed errors naming the parameter', () => {
     expect(r!.best!.score).toBeCloseTo(1, 5);
   });
 
+  it('the native index re-checks sizes and types itself (second line of defence)', async () => {
+    const { native } = await import('../dist/native.js');
+    type Raw = {
+      add(ids: unknown, v: unknown): Promise<void>;
+      search(q: unknown, k: unknown): Promise<{ scores: Float32Array; ids: BigInt64Array }>;
+      remove(ids: unknown): Promise<number>;
+      load(b: unknown): Promise<void>;
+    };
+    const Ctor = native().WatchIndex as new (o: unknown) => Raw;
+    expect(() => new Ctor({ dim: 0, kind: 'flat' })).toThrow(/options\.dim/);
+    expect(() => new Ctor({ dim: 4, kind: 'lsh' })).toThrow(/options\.kind/);
+    expect(() => new Ctor({ dim: 4, kind: 'hnsw', M: 1 })).toThrow(/options\.M/);
+    expect(() => (Ctor as unknown as () => void)()).toThrow();
+    const raw = new Ctor({ dim: 4, kind: 'flat' });
+    const v = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]);
+    expect(() => raw.add(new BigInt64Array([1n]), v)).toThrow(/ids/); // 2 vectors, 1 id
+    expect(() => raw.add(new Float64Array([1, 2]), new Float32Array(7))).toThrow(/multiple of 4 for vectors/);
+    expect(() => raw.add(new Float64Array([1, 2.5]), v)).toThrow(/ids/);
+    expect(() => raw.add([1, 2], v)).toThrow(TypeError);
+    expect(() => raw.add(new Float64Array([1, 2]), new Float64Array(8))).toThrow(/Float32Array for vectors/);
+    await expect(raw.add(new Float64Array([-1, 2]), v)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_LIVEFR_OUT_OF_RANGE' });
+    await raw.add(new BigInt64Array([1n, 2n]), v);
+    await expect(raw.add(new BigInt64Array([2n]), v.subarray(0, 4))).rejects.toMatchObject({ name: 'RangeError', message: /already/ });
+    expect(() => raw.search(v, 0)).toThrow(/k/);
+    expect(() => raw.search(v, 1.5)).toThrow(/k/);
+    expect(() => raw.search(new Float32Array(3), 1)).toThrow(/queries/);
+    const r = await raw.search(v.subarray(4, 8), 3);
+    expect(Array.from(r.ids)).toEqual([2n, 1n, -1n]);
+    expect(r.scores[0]).toBeCloseTo(1, 6);
+    expect(r.scores[2]).toBe(-Infinity);
+    expect(() => raw.load(new Float32Array(4))).toThrow(TypeError);
+    await expect(raw.load(new Uint8Array(64))).rejects.toMatchObject({ code: 'ERR_LIVEFR_FILE_FORMAT' });
+  });
+
   it('rejects damaged files with a FileFormatError naming the file, never crashing', async () => {
     await wl.add('y', unitVectors(3, d, 99), { note: 'x' });
     const file = path.join(dir, 'good.lfw');
