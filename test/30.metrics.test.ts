@@ -250,3 +250,32 @@ describe('roc with never-accepted searches', () => {
     ]);
   });
 });
+
+describe('data sets and API arguments', () => {
+  it('parses LFW pairs (1-based numbers, folds) and names the bad line', async () => {
+    const { parsePairs } = await import('../dist/eval/dataset.js');
+    const people = new Map([
+      ['A', { id: 'A', images: ['/d/A/A_0001.jpg', '/d/A/A_0002.jpg'] }],
+      ['B', { id: 'B', images: ['/d/B/x.png'] }],
+    ]);
+    const { pairs, folds } = parsePairs('2 1\nA 1 2\nA 1 B 1\nA 2 1\nB 1 A 2\n', people);
+    expect(folds).toBe(2);
+    expect(pairs.map((p) => [p.genuine, p.fold, p.a, p.b])).toEqual([
+      [true, 0, '/d/A/A_0001.jpg', '/d/A/A_0002.jpg'],
+      [false, 0, '/d/A/A_0001.jpg', '/d/B/x.png'],
+      [true, 1, '/d/A/A_0002.jpg', '/d/A/A_0001.jpg'],
+      [false, 1, '/d/B/x.png', '/d/A/A_0002.jpg'],
+    ]);
+    expect(() => parsePairs('1 1\nA 1 3\nA 1 B 1\n', people)).toThrow(/line 2: A has no image number 3/);
+    expect(() => parsePairs('1 1\nA 1 2\nA 1 C 1\n', people)).toThrow(/line 3: no folder images\/C/);
+    expect(() => parsePairs('1 2\nA 1 2\n', people)).toThrow(/expected 1 folds x 4 pairs/);
+  });
+  it('the evaluation API rejects unknown options and bad data sets naming the parameter', async () => {
+    const { runIdentify, embedDataset, openDataset, parseGroups } = await import('../dist/eval/index.js');
+    await expect(runIdentify({ people: [] } as never, {}, { bogus: 1 } as never)).rejects.toThrow(/options\.bogus/);
+    await expect(embedDataset({} as never, {})).rejects.toMatchObject({ name: 'TypeError', message: expect.stringMatching(/\bds\b/) });
+    await expect(openDataset('/nonexistent-livefr')).rejects.toMatchObject({ name: 'RangeError', message: expect.stringMatching(/for dir/) });
+    expect(parseGroups('id,group\nA,x\nB, y\n')).toEqual(new Map([['A', 'x'], ['B', 'y']]));
+    expect(() => parseGroups('A\n', 'g.csv')).toThrow(/g\.csv line 1/);
+  });
+});

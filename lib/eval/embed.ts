@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Progress } from '../cli/progress.js';
+import { invalidType } from '../errors.js';
+import { checkInteger, checkOptions } from '../validate.js';
 import { loadImage } from '../frame.js';
 import type { Face } from '../types.js';
 import { EmbeddingCache, sha256, type CachedEncoding } from './cache.js';
@@ -63,6 +65,10 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T, i: number) =
 
 /** Embeds the images of `ds` (see EmbedOptions). */
 export async function embedDataset(ds: Dataset, config: EncoderConfig, options: EmbedOptions = {}): Promise<Embeddings> {
+  checkOptions('options', options, ['degradation', 'images', 'cacheDir', 'quiet', 'encoder', 'concurrency']);
+  if (!ds || !Array.isArray(ds.people) || !(ds.personOf instanceof Map)) throw invalidType('ds', 'a Dataset from openDataset()', ds);
+  if (options.images !== undefined && !Array.isArray(options.images)) throw invalidType('options.images', 'an array of image paths', options.images);
+  if (options.concurrency !== undefined) checkInteger('options.concurrency', options.concurrency, 1, 64);
   const images = options.images ?? ds.people.flatMap((p) => p.images);
   const cacheDir = options.cacheDir === undefined ? DEFAULT_CACHE_DIR : options.cacheDir;
   const encoder = options.encoder ?? (await FaceEncoder.load(config));

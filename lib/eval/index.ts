@@ -3,6 +3,8 @@
  * accuracy on your own data, with degradations and demographic groups.
  * See docs/evaluation.md.
  */
+import { invalidType, outOfRange } from '../errors.js';
+import { checkOptions } from '../validate.js';
 import type { Dataset } from './dataset.js';
 import type { Degradation } from './degrade.js';
 import { embedDataset, type Embeddings } from './embed.js';
@@ -36,6 +38,8 @@ export interface RunOptions {
   quiet?: boolean;
 }
 
+const RUN_KEYS = ['degradations', 'cacheDir', 'quiet'] as const;
+
 /** One condition (clean or degraded) and its embeddings. */
 interface Condition {
   label: string;
@@ -60,6 +64,8 @@ async function conditions(ds: Dataset, config: EncoderConfig, images: string[], 
 
 /** `livefr eval verify` as an API: the clean run, then one per degradation. */
 export async function runVerify(ds: Dataset, config: EncoderConfig, options: RunOptions & { fars?: number[] } = {}): Promise<{ label: string; result: VerifyResult }[]> {
+  checkOptions('options', options, [...RUN_KEYS, 'fars']);
+  if (!ds || !Array.isArray(ds.pairs) || ds.pairs.length === 0) throw outOfRange('ds', 'a Dataset with pairs (pairs.txt)', ds);
   const pairs = ds.pairs ?? [];
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
   // Only the second image of each pair is degraded.
@@ -70,6 +76,8 @@ export async function runVerify(ds: Dataset, config: EncoderConfig, options: Run
 
 /** `livefr eval identify` as an API: the clean run, then one per degradation. */
 export async function runIdentify(ds: Dataset, config: EncoderConfig, options: RunOptions & IdentifyOptions = {}): Promise<{ label: string; result: IdentifyResult }[]> {
+  checkOptions('options', options, [...RUN_KEYS, 'sizes', 'enrolPerPerson', 'seed', 'fpirs', 'groups', 'threshold']);
+  if (!ds || !Array.isArray(ds.people)) throw invalidType('ds', 'a Dataset from openDataset()', ds);
   const images = ds.people.flatMap((p) => p.images);
   const { gallery, runs } = await conditions(ds, config, images, images, options);
   const out: { label: string; result: IdentifyResult }[] = [];
