@@ -112,6 +112,32 @@ describe.skipIf(!hasShared)('eval on LFW-dev (yunet + mobilefacenet-128)', () =>
     expect(html.match(/class="det-curve"/g)).toHaveLength(2);
   });
 
+  it('eval verify --degrade on a small pair set: each degradation is reported beside the clean run', async () => {
+    // 40 matched + 40 mismatched pairs of fold 1, one fold split into 5 interleaved folds.
+    const { mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+    const dir = path.join(out, 'lfw-small');
+    mkdirSync(path.join(dir, 'images'), { recursive: true });
+    const lines = readFileSync(sharedData('lfw-dev', 'pairs.txt'), 'utf8').split('\n');
+    const sel = [...lines.slice(1, 41), ...lines.slice(301, 341)];
+    writeFileSync(path.join(dir, 'pairs.txt'), `1\t40\n${sel.join('\n')}\n`);
+    const ids = new Set(sel.flatMap((l) => { const c = l.split('\t'); return c.length === 4 ? [c[0]!, c[2]!] : [c[0]!]; }));
+    for (const id of ids) symlinkSync(sharedData('lfw-dev', 'images', id), path.join(dir, 'images', id));
+    const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
+    const { stdout } = await run(process.execPath, [cli, 'eval', 'verify', '--data', dir, ...modelFlags, '--far', '0.05', '--degrade', 'scene=24', '--degrade', 'jpeg=5', '--json'], { maxBuffer: 64 << 20 });
+    const r = JSON.parse(stdout);
+    console.log(`80 pairs: clean ${(100 * r.accuracy).toFixed(1)}%; ` + r.degraded.map((d: { label: string; accuracy: number; detectionFailures: number }) => `${d.label} ${(100 * d.accuracy).toFixed(1)}% (${d.detectionFailures} pairs without a face)`).join('; '));
+    expect(r.folds).toHaveLength(5);
+    expect(r.degraded.map((d: { label: string }) => d.label)).toEqual(['scene=24', 'jpeg=5']);
+    for (const d of r.degraded) {
+      expect(d.pairs).toBe(80);
+      expect(typeof d.detectionFailures).toBe('number');
+      expect(d.accuracy).toBeLessThanOrEqual(r.accuracy);
+    }
+    // FAR 0.05 on 40 impostors rests on too few (needs 60): refused, with the reason.
+    expect(r.tarAtFar[0].tar).toBeNull();
+    expect(r.tarAtFar[0].refused).toMatch(/needs at least 60/);
+  });
+
   it('a second run is served from the cache', async () => {
     const { openDataset, embedDataset } = await import('../dist/eval/index.js');
     const ds = await openDataset(sharedData('lfw-dev'));
