@@ -381,7 +381,8 @@ export function bestAccuracyThreshold(scores: Scores, genuine: ArrayLike<boolean
     cands.push(p < idx.length ? (v + s[idx[p]!]!) / 2 : nextUp32(v) + 1e-6);
     correctAt.push(correct);
   }
-  const best = Math.max(...correctAt);
+  let best = -1;
+  for (const c of correctAt) if (c > best) best = c;
   const ties = correctAt.flatMap((c, i) => (c === best ? [i] : []));
   const pick = ties[Math.floor((ties.length - 1) / 2)]!;
   return { threshold: cands[pick]!, correct: best };
