@@ -265,6 +265,8 @@ class IvfStore final : public Store {
 
 }  // namespace
 
+// A GPU build (LIVEFR_FAISS_GPU, CUDA FAISS) would return its GPU store here
+// (GpuIndexFlatIP with an id table); this CPU build has none.
 std::unique_ptr<Store> MakeStore(const IndexOptions& o) {
   if (o.kind == Kind::kHnsw) return std::unique_ptr<Store>(new HnswStore(o));
   // ivf starts as an exact staging store until it is trained.
