@@ -316,10 +316,11 @@ class SerializeWorker final : public IndexWorker {
     bytes_.reset(new std::vector<uint8_t>(Serialize(*index_->store, index_->opts)));
   }
   Napi::Value Result(Napi::Env env) override {
-    // Hands the bytes to JS without a copy; the finaliser frees them.
+    // Hands the bytes to JS without a copy where the runtime allows external
+    // buffers (Node does; sandboxed runtimes get a copy); the finaliser frees them.
     std::vector<uint8_t>* v = bytes_.release();
-    return Napi::Buffer<uint8_t>::New(env, v->data(), v->size(),
-                                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* hint) { delete hint; }, v);
+    return Napi::Buffer<uint8_t>::NewOrCopy(env, v->data(), v->size(),
+                                            [](Napi::Env, uint8_t*, std::vector<uint8_t>* hint) { delete hint; }, v);
   }
   std::unique_ptr<std::vector<uint8_t>> bytes_;
 };
