@@ -318,7 +318,8 @@ describe('approximate indexes report their recall', () => {
 describe('concurrency', () => {
   it.each(['flat', 'hnsw', 'ivf'] as const)('%s: matches in flight during adds and removes stay consistent', async (kind) => {
     const d = 32;
-    const wl = new Watchlist({ dim: d, index: kind, ...(kind === 'ivf' ? { ivf: { nlist: 4, nprobe: 4, trainSize: 100 } } : {}) });
+    // ivf trains itself at 300 templates: in the middle of the concurrent phase.
+    const wl = new Watchlist({ dim: d, index: kind, ...(kind === 'ivf' ? { ivf: { nlist: 4, nprobe: 4, trainSize: 300 } } : {}) });
     const base = unitVectors(400, d, 5150);
     // 200 people present from the start; 100 will be removed, 200 added.
     for (let p = 0; p < 200; p++) await wl.add(`s${p}`, base.subarray(p * d, (p + 1) * d));
@@ -350,7 +351,9 @@ describe('concurrency', () => {
         }),
       );
     }
+    if (kind === 'ivf') expect(wl.trained).toBe(false);
     await Promise.all([...ops, ...checks]);
+    expect(wl.trained).toBe(true);
     expect(wl.size).toBe(300);
     expect(wl.templateCount).toBe(300);
     for (let i = 0; i < 100; i++) expect(wl.has(`s${i * 2}`)).toBe(false);
@@ -365,6 +368,39 @@ describe('concurrency', () => {
         expect(res[p]!.best).toMatchObject({ id });
         expect(res[p]!.best!.score).toBeCloseTo(1, 5);
       }
+    }
+  });
+});
+
+describe('hnsw compaction', () => {
+  it('rebuilds without tombstones while matches are in flight; the survivors keep their ids', async () => {
+    const d = 32;
+    const wl = new Watchlist({ dim: d, index: 'hnsw' });
+    const base = unitVectors(300, d, 8080);
+    await wl.addMany(Array.from({ length: 300 }, (_, p) => ({ id: `h${p}`, embeddings: base.subarray(p * d, (p + 1) * d) })));
+    const removed = new Set<string>();
+    const jobs: Promise<void>[] = [];
+    for (let p = 0; p < 300; p++) {
+      if (p % 3 !== 0) {
+        // two thirds removed: tombstones pass half the graph, which rebuilds
+        jobs.push(wl.remove(`h${p}`).then(() => void removed.add(`h${p}`)));
+      }
+      jobs.push(
+        wl.match(base.subarray(p * d, (p + 1) * d), { k: 20 }).then(([r]) => {
+          for (const c of r!.candidates) expect(removed.has(c.id)).toBe(false);
+        }),
+      );
+    }
+    await Promise.all(jobs);
+    expect(wl.size).toBe(100);
+    // The 151st removal passed half of 300 and rebuilt the graph (149 live);
+    // the 49 removals after it are tombstones again, which compact() drops.
+    expect(await wl.compact()).toBe(49);
+    expect(await wl.compact()).toBe(0);
+    const res = await wl.match(base, { k: 3 });
+    for (let p = 0; p < 300; p++) {
+      if (p % 3 === 0) expect(res[p]!.best).toMatchObject({ id: `h${p}` });
+      for (const c of res[p]!.candidates) expect(removed.has(c.id)).toBe(false);
     }
   });
 });
