@@ -100,6 +100,42 @@ describe('TFJS graph converter: human-models candidates (synthetic input)', () =
   }
 });
 
+describe('TFJS graph converter: dynamic batch', () => {
+  for (const id of ['mobileface', 'facemesh-detection-short']) {
+    it(`${id} with dynamicBatch runs batches of 1 and 3 exactly`, async () => {
+      const c = candidates.find((x) => x.id === id)!;
+      const conv = await convertGraphModel(c.path!, { ...c.convertOptions, dynamicBatch: true });
+      const [, h, w] = c.inputShape;
+      const ref = await TfjsReference.load(c.path!);
+      const pool = await InferencePool.create(conv.onnx);
+      try {
+        expect(pool.inputShapes[conv.inputs[0]!.name]).toEqual(['N', 3, h, w]);
+        for (const n of [1, 3]) {
+          const rgb = new Uint8Array(n * h * w * 3);
+          for (let b = 0; b < n; b++) rgb.set(synthetic(w + b, h).subarray(0, h * w * 3), b * h * w * 3);
+          const nhwc = normalise(c, rgb);
+          const expected = ref.run({ data: nhwc, dims: [n, h, w, 3] }, conv.outputs.map((o) => o.tfName));
+          const res = await pool.run({ [conv.inputs[0]!.name]: nhwcToNchw(nhwc, [n, h, w, 3]) });
+          conv.outputs.forEach((o, i) => {
+            expect(res.outputs[o.name]!.dims[0]).toBe(n);
+            expect(relativeMaxError(res.outputs[o.name]!.data, expected[i]!.data)).toBeLessThanOrEqual(TOL);
+          });
+        }
+      } finally {
+        ref.dispose();
+        await pool.close();
+      }
+    });
+  }
+
+  it('refuses a dynamic batch for a graph that hard-codes batch 1, naming the node', async () => {
+    const c = candidates.find((x) => x.id === 'blazeface-front')!;
+    const err = await convertGraphModel(c.path!, { dynamicBatch: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(/classificators.*Reshape.*hard-codes the batch/);
+  });
+});
+
 describe.skipIf(!hasSharedData)(`TFJS graph converter: real faces (${hasSharedData ? 'lfw-dev, scenes' : SKIP_SHARED})`, () => {
   const faces = ['Aaron_Sorkin/Aaron_Sorkin_0001.jpg', 'AJ_Cook/AJ_Cook_0001.jpg'];
   for (const c of candidates) {

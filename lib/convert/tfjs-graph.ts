@@ -30,8 +30,14 @@ export interface GraphConvertOptions {
   inputShape?: number[];
   /** Cut points: TF node names (optionally `name:k`) to expose as outputs instead of the model's outputs. */
   outputs?: string[];
-  /** Layout of a rank-4 ONNX input: 'NCHW' (default, transposed once at the boundary... by the caller) or 'NHWC'. */
+  /** Layout of a rank-4 ONNX input: 'NCHW' (default) or 'NHWC' (TF's own order). */
   inputLayout?: 'NCHW' | 'NHWC';
+  /**
+   * Leave the batch dimension symbolic ('N'): one model for any batch size.
+   * Models whose reshapes hard-code batch 1 refuse it with a ModelError.
+   * Dims reported as -1 are the batch. Default false (batch fixed, 1 or inputShape[0]).
+   */
+  dynamicBatch?: boolean;
 }
 
 export interface GraphTensorInfo {
@@ -54,7 +60,7 @@ export interface ConvertedGraph {
   opCounts: Record<string, number>;
 }
 
-const OPTION_KEYS = ['inputShape', 'outputs', 'inputLayout'] as const;
+const OPTION_KEYS = ['inputShape', 'outputs', 'inputLayout', 'dynamicBatch'] as const;
 
 const CONVERTERS: Record<string, OpConverter> = { ...TENSOR_OPS, ...NN_OPS };
 const PASS_THROUGH = new Set(['Identity', 'StopGradient', 'Snapshot', 'PreventGradient', 'EnsureShape']);
@@ -88,6 +94,7 @@ function validateOptions(opts: unknown): GraphConvertOptions {
     });
   }
   if (o.inputLayout !== undefined) checkEnum('options.inputLayout', o.inputLayout, ['NCHW', 'NHWC'] as const);
+  if (o.dynamicBatch !== undefined && typeof o.dynamicBatch !== 'boolean') throw invalidType('options.dynamicBatch', 'a boolean', o.dynamicBatch);
   return o as GraphConvertOptions;
 }
 
@@ -99,6 +106,11 @@ function defaultOutputs(model: LoadedGraphModel, nodes: Map<string, TfNode>): st
   const consumed = new Set<string>();
   for (const n of nodes.values()) for (const i of n.input ?? []) consumed.add(parseRef(i)?.node ?? '');
   return [...nodes.values()].filter((n) => !consumed.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp').map((n) => n.name);
+}
+
+/** ONNX dims: the dynamic batch (-1) becomes the symbol 'N'. */
+function symbolic(dims: number[]): (number | string)[] {
+  return dims.map((d) => (d < 0 ? 'N' : d));
 }
 
 function onnxName(tfName: string): string {
@@ -193,10 +205,11 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
         shape = [...options.inputShape];
       }
       if (shape.length === 0) throw ctx.err('the input has no static shape: pass options.inputShape');
+      if (options.dynamicBatch) shape[0] = -1;
       placeholders++;
       const nchw = shape.length === 4 && layoutOpt === 'NCHW';
       const dims = nchw ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : shape;
-      const name = ctx.g.input(onnxName(node.name), dims);
+      const name = ctx.g.input(onnxName(node.name), symbolic(dims));
       inputs.push({ name, tfName: node.name, dims, layout: nchw ? 'NCHW' : shape.length === 4 ? 'NHWC' : 'plain' });
       values.set(outKey(0), { ...ctx.tensorValue(name, shape, nchw ? 'NCHW' : 'TF'), uses: uses.get(outKey(0)) ?? 0 });
       continue;
@@ -241,7 +254,7 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
     const t = v.host ? ctx.operand(v, 'TF', false, `${name}/const`) : ctx.as(v, 'TF');
     const outName = onnxName(name);
     try {
-      ctx.g.output(t, outName, v.shape);
+      ctx.g.output(t, outName, symbolic(v.shape));
     } catch (err) {
       throw new ModelError(`Cannot name the ONNX output ${outName}: ${(err as Error).message}`, { cause: err });
     }

@@ -250,8 +250,24 @@ export function stridedSliceHost(t: HostTensor, spec: SliceSpec): HostTensor {
   return { dtype: t.dtype, shape: spec.outShape, data: out };
 }
 
+/** Stands for the dynamic batch size in host int tensors (what Shape returns for it). */
+export const DYNAMIC_BATCH = -(2 ** 30);
+
 /** TF Reshape's target shape with a single -1 resolved. */
 export function resolveReshape(inShape: number[], target: number[], where: string): number[] {
+  if (inShape[0] === -1) {
+    // Dynamic batch: the target must keep it as its first dim (the batch read
+    // by a Shape op, or a leading -1) and reshape the rest.
+    const fail = () =>
+      new ModelError(`${where}: cannot reshape [${inShape.join(',')}] to [${target.map((d) => (d === DYNAMIC_BATCH ? 'N' : d)).join(',')}] with a dynamic batch (the graph hard-codes the batch size; convert with a fixed batch)`);
+    let t = [...target];
+    if (t[0] === DYNAMIC_BATCH) t[0] = -1;
+    else if (!(t[0] === -1 && !t.slice(1).includes(-1))) throw fail();
+    if (t.slice(1).includes(DYNAMIC_BATCH)) throw fail();
+    const rest = resolveReshape(inShape.slice(1), t.slice(1), where);
+    t = [-1, ...rest];
+    return t;
+  }
   const total = size(inShape);
   const known = target.filter((d) => d !== -1);
   const unknown = target.length - known.length;

@@ -253,8 +253,13 @@ function resize(mode: 'linear' | 'nearest'): OpConverter {
       attrs.coordinate_transformation_mode = align ? 'align_corners' : half ? 'tf_half_pixel_for_nn' : 'asymmetric';
       attrs.nearest_mode = align || half ? 'round_prefer_ceil' : 'floor';
     }
-    const sizes = ctx.g.ints(ctx.hint('sizes'), [n, c, oh, ow]);
-    const out = ctx.g.node('Resize', [ctx.as(x, 'NCHW'), '', '', sizes], { name: ctx.hint('Resize'), attrs })[0]!;
+    const [, h, w] = x.shape as [number, number, number, number];
+    // A dynamic batch cannot be written into `sizes`; exact scales give the same grid.
+    const inputs =
+      n < 0
+        ? [ctx.as(x, 'NCHW'), '', ctx.g.floats(ctx.hint('scales'), [1, 1, oh / h, ow / w])]
+        : [ctx.as(x, 'NCHW'), '', '', ctx.g.ints(ctx.hint('sizes'), [n, c, oh, ow])];
+    const out = ctx.g.node('Resize', inputs, { name: ctx.hint('Resize'), attrs })[0]!;
     return ctx.tensorValue(out, [n, oh, ow, c], 'NCHW');
   };
 }

@@ -11,6 +11,7 @@ import {
   binaryHost,
   broadcastShape,
   concatHost,
+  DYNAMIC_BATCH,
   host,
   resolveReshape,
   size,
@@ -393,7 +394,7 @@ const pad: OpConverter = (ctx, [x, p, cv]) => {
 
 const shapeOp: OpConverter = (ctx, [x]) => {
   if (!x) throw ctx.err('needs an input');
-  return ctx.constValue(host('int32', [x.shape.length], x.shape));
+  return ctx.constValue(host('int32', [x.shape.length], x.shape.map((d) => (d < 0 ? DYNAMIC_BATCH : d))));
 };
 
 const fill: OpConverter = (ctx, [d, v]) => {
