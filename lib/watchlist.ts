@@ -756,8 +756,13 @@ export class Watchlist {
   /** Loads a file written by save(). Any damage is a FileFormatError naming the file. */
   static async load(file: string): Promise<Watchlist> {
     const source = checkString('path', file);
-    const bytes = await readFile(source);
     const bad = (what: string, cause?: unknown) => new FileFormatError(`${source}: ${what}`, cause === undefined ? undefined : { cause });
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(source);
+    } catch (err) {
+      throw bad(`cannot read the watchlist file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+    }
     if (bytes.length < HEADER_SIZE + DIGEST_SIZE) throw bad(`too short for a livefr watchlist (${bytes.length} bytes)`);
     if (!bytes.subarray(0, 8).equals(MAGIC)) throw bad('not a livefr watchlist (bad magic)');
     const version = bytes.readUInt32LE(8);
