@@ -68,7 +68,7 @@ function tryFoldAffine(ctx: ConvertContext, op: string, a: Value, b: Value): Val
 function clipPeephole(ctx: ConvertContext, op: string, a: Value, b: Value): Value | undefined {
   const t = a.host ? b : a;
   const c = a.host ? a : b;
-  if (!c.host || c.host.data.length !== 1 || t.host) return undefined;
+  if (!c.host || c.host.data.length !== 1 || t.host || c.shape.length > t.shape.length) return undefined;
   const k = c.host.data[0]!;
   if (op === 'Maximum' && k === 0 && t.nonNegative) return t;
   if (op === 'Minimum' && k > 0 && t.reluOf && t.uses === 1) {
