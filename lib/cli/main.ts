@@ -64,6 +64,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `livefr ... | head` closes stdout early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

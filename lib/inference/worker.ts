@@ -47,7 +47,8 @@ async function init(msg: InitMessage): Promise<void> {
     );
     return false;
   });
-  const base = { intraOpNumThreads: msg.intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
+  // Severity 3 = errors only: ORT's per-node warnings (e.g. unused initialisers) are noise to users.
+  const base = { intraOpNumThreads: msg.intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const };
   const model = msg.model;
   const create = (eps: string[]) =>
     typeof model === 'string'
