@@ -446,6 +446,30 @@ describe('alignFaces', () => {
   });
 });
 
+// ---- memory ------------------------------------------------------------------------------
+
+describe('no native leaks', () => {
+  it('RSS stays flat over 300 letterbox and 300 x 8-face alignment calls', async () => {
+    // A leaked row cache or warp region would cost ~1 MB per call here (hundreds of MB in all).
+    const frame = makeFrame('nv12', 640, 480, 0, 8);
+    const lm = new Float32Array(8 * 10);
+    for (let i = 0; i < 8; i++) lm.set(apply(similarity(1.5, i * 10, 40 + i * 60, 100), arcfaceTemplate(112)), i * 10);
+    const out = new Float32Array(3 * 320 * 320);
+    const crops = new Float32Array(8 * 3 * 112 * 112);
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await letterbox(frame, { width: 320, height: 320 }, out);
+        await alignFaces(frame, lm, {}, crops);
+      }
+    };
+    await run(30);
+    const before = process.memoryUsage().rss;
+    await run(300);
+    const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+    expect(grown).toBeLessThan(48);
+  });
+});
+
 // ---- SIMD switch ---------------------------------------------------------------------------
 
 describe('setSimd / simdLevel', () => {
