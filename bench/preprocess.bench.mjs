@@ -36,6 +36,13 @@ for (const level of levels) {
   native[level] = add(`letterbox native ${level}`, await time(() => letterbox(frame, { width: D, height: D, mean, std }, out), opts));
 }
 setSimd('auto');
+// The camera path: the same frame as NV12 (Y plane + interleaved UV), converted on the fly.
+const nv12 = { data: new Uint8Array(W * H * 1.5).map((_, i) => (i * 13) & 255), width: W, height: H, format: 'nv12' };
+for (const level of [levels[0], 'scalar']) {
+  setSimd(level);
+  add(`letterbox native ${level}, NV12 source`, await time(() => letterbox(nv12, { width: D, height: D, mean, std }, out), opts));
+}
+setSimd('auto');
 const oneThread = add(`letterbox native ${levels[0]}, 1 thread`, await time(() => letterbox(frame, { width: D, height: D, mean, std, threads: 1 }, out), opts));
 
 // The usual alternative: sharp resizes (and pads), then JS normalises into NCHW.

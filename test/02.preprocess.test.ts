@@ -288,24 +288,29 @@ describe('letterbox', () => {
 
 describe('convertColor', () => {
   for (const format of FORMATS) {
-    it(`${format} -> rgb, bgr, gray exactly as the reference`, async () => {
-      const frame = makeFrame(format, 37, 23, 3, 77);
-      const rgb = await convertColor(frame, 'rgb');
-      const bgr = await convertColor(frame, 'bgr');
-      const gray = await convertColor(frame, 'gray');
-      expect(rgb).toMatchObject({ width: 37, height: 23, format: 'rgb' });
-      let bad = 0;
-      for (let y = 0; y < 23; y++) {
-        for (let x = 0; x < 37; x++) {
-          const [r, g, b] = pixelRgb(frame, x, y);
-          const i = y * 37 + x;
-          const luma = format === 'gray' ? r : (77 * r + 150 * g + 29 * b + 128) >> 8;
-          if (rgb.data[3 * i] !== r || rgb.data[3 * i + 1] !== g || rgb.data[3 * i + 2] !== b) bad++;
-          if (bgr.data[3 * i] !== b || bgr.data[3 * i + 1] !== g || bgr.data[3 * i + 2] !== r) bad++;
-          if (gray.data[i] !== luma) bad++;
+    it(`${format} -> rgb, bgr, gray exactly as the reference, every SIMD level`, async () => {
+      // 53 px wide: several 16-pixel SIMD blocks plus a tail.
+      const frame = makeFrame(format, 53, 23, 3, 77);
+      for (const level of LEVELS) {
+        setSimd(level);
+        const rgb = await convertColor(frame, 'rgb');
+        const bgr = await convertColor(frame, 'bgr');
+        const gray = await convertColor(frame, 'gray');
+        expect(rgb).toMatchObject({ width: 53, height: 23, format: 'rgb' });
+        let bad = 0;
+        for (let y = 0; y < 23; y++) {
+          for (let x = 0; x < 53; x++) {
+            const [r, g, b] = pixelRgb(frame, x, y);
+            const i = y * 53 + x;
+            const luma = format === 'gray' ? r : (77 * r + 150 * g + 29 * b + 128) >> 8;
+            if (rgb.data[3 * i] !== r || rgb.data[3 * i + 1] !== g || rgb.data[3 * i + 2] !== b) bad++;
+            if (bgr.data[3 * i] !== b || bgr.data[3 * i + 1] !== g || bgr.data[3 * i + 2] !== r) bad++;
+            if (gray.data[i] !== luma) bad++;
+          }
         }
+        expect(bad).toBe(0);
       }
-      expect(bad).toBe(0);
+      setSimd('auto');
     });
   }
 });

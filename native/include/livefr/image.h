@@ -82,6 +82,8 @@ const Kernels& Avx2Kernels();
 const Kernels& Avx512Kernels();
 #endif
 const Kernels& KernelsFor(SimdLevel level);
+// RowToRgb with the YUV rows converted by the given kernels.
+void RowToRgbWith(const Kernels& k, const FrameView& f, int y, int x0, int n, uint8_t* rgb);
 
 // ---- letterbox ---------------------------------------------------------------
 struct LetterboxParams {
@@ -133,7 +135,7 @@ int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignPar
 
 // ---- colour conversion ----------------------------------------------------------
 enum class Target : int { kRgb = 0, kBgr, kGray };
-void ConvertColor(const FrameView& f, Target to, uint8_t* out);
+void ConvertColor(const FrameView& f, Target to, uint8_t* out, SimdLevel level);
 
 }  // namespace image
 }  // namespace livefr

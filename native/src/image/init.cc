@@ -257,7 +257,8 @@ class ConvertWorker : public PromiseWorker {
   FrameView frame;
   image::Target to = image::Target::kRgb;
   uint8_t* out = nullptr;
-  void Execute() override { image::ConvertColor(frame, to, out); }
+  image::SimdLevel level = image::SimdLevel::kScalar;
+  void Execute() override { image::ConvertColor(frame, to, out, level); }
 };
 
 Napi::Value ConvertColor(const Napi::CallbackInfo& info) {
@@ -277,6 +278,7 @@ Napi::Value ConvertColor(const Napi::CallbackInfo& info) {
   w->frame = fa.view;
   w->to = t;
   w->out = outb.data;
+  w->level = image::CurrentSimdLevel();
   w->Keep(fa.data);
   w->Keep(info[2]);
   w->Queue();

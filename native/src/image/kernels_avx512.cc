@@ -87,7 +87,7 @@ void WarpRow(const uint32_t* region, int rw, int rh, float x0, float y0, float d
 }
 
 void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, int x0, int n, uint8_t* rgb) {
-  YuvRowImpl(y, u, v, uvStep, x0, n, rgb);
+  Avx2Kernels().yuvrow(y, u, v, uvStep, x0, n, rgb);
 }
 
 void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) { Avx2Kernels().packrow(src, C, bgr, n, dst); }

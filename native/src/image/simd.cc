@@ -59,5 +59,13 @@ const Kernels& KernelsFor(SimdLevel level) {
   return ScalarKernels();
 }
 
+void RowToRgbWith(const Kernels& k, const FrameView& f, int y, int x0, int n, uint8_t* rgb) {
+  if (f.format != Format::kNv12 && f.format != Format::kI420) return RowToRgb(f, y, x0, n, rgb);
+  const uint8_t* yr = f.data + static_cast<size_t>(y) * f.stride;
+  const uint8_t* u = f.data + static_cast<size_t>(f.stride) * f.height + static_cast<size_t>(y / 2) * f.chromaStride;
+  if (f.format == Format::kNv12) return k.yuvrow(yr, u, u + 1, 2, x0, n, rgb);
+  k.yuvrow(yr, u, u + static_cast<size_t>((f.height + 1) / 2) * f.chromaStride, 1, x0, n, rgb);
+}
+
 }  // namespace image
 }  // namespace livefr

@@ -56,7 +56,7 @@ void PackRow(const FrameView& f, const Kernels& kern, int y, int x0, int n, uint
   const int C = ChannelsOf(f.format);
   if (f.format == Format::kNv12 || f.format == Format::kI420) {
     scratch->resize(static_cast<size_t>(n) * 3);
-    RowToRgb(f, y, x0, n, scratch->data());
+    RowToRgbWith(kern, f, y, x0, n, scratch->data());
     kern.packrow(scratch->data(), 3, false, n, dst);
     return;
   }
@@ -94,7 +94,7 @@ void BuildRegion(const FrameView& f, const Kernels& kern, int k, int gx0, int gy
     std::fill(sum.begin(), sum.end(), 0u);
     const int fy0 = gy * k, fy1 = std::min(fy0 + k, f.height);
     for (int fy = fy0; fy < fy1; fy++) {
-      RowToRgb(f, fy, fx0, n, rgb.data());
+      RowToRgbWith(kern, f, fy, fx0, n, rgb.data());
       for (int i = 0; i < n; i++) {
         uint32_t* s = sum.data() + 3 * (i / k);
         s[0] += rgb[3 * i], s[1] += rgb[3 * i + 1], s[2] += rgb[3 * i + 2];
