@@ -62,6 +62,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   for (const s of result.scenes) printScene(s);
+  process.stdout.write(
+    `\nThe alert threshold ${result.threshold} is the one measured for ${result.embedder} at a false accept rate of 1e-3 on LFW pairs ` +
+      '(sharp celebrity photos). The grid\'s 60 px, compressed thumbnails are harder, so expect the odd false alert there: ' +
+      'look at the labelled faces in the picture. A deployment calibrates its own threshold on its own cameras (livefr calibrate).\n',
+  );
   if (!shared) process.stdout.write('\n(no ../shared folder: the demo used only pictures from npm packages)\n');
   process.stdout.write('\nFaces that matched nobody were not logged or stored: they are grey boxes in the picture, nothing more.\n');
   return 0;
