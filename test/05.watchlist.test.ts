@@ -545,7 +545,11 @@ describe('bad input gives typed errors naming the parameter', () => {
       expect((err as Error).message, name).toContain(f);
       expect((err as Error).message, name).toMatch(why);
     }
-    await expect(Watchlist.load(path.join(dir, 'missing.lfw'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const missing = path.join(dir, 'missing.lfw');
+    const gone = await Watchlist.load(missing).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(FileFormatError);
+    expect((gone as Error).message).toContain(missing);
+    expect(((gone as Error).cause as { code?: string }).code).toBe('ENOENT');
     await expect(Watchlist.load(42 as never)).rejects.toThrow(/path/);
     // The good file still loads.
     expect((await Watchlist.load(file)).get('y')).toEqual({ note: 'x' });
