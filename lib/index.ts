@@ -27,3 +27,8 @@ export type { GraphConvertOptions, ConvertedGraph, GraphTensorInfo, GraphCandida
 export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir } from './calibrate.js';
 export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource } from './calibrate.js';
 export * as evaluation from './eval/index.js';
+export {
+  resolveModel, resolveDefaultModel, defaultModelPath, defaultModelName, ensureDefaultModels, ensureModels,
+  listModels, convertModel, verifyModel, modelsDirectory, SourcePackageError, CATALOG as MODEL_CATALOG, DEFAULTS as DEFAULT_MODELS,
+} from './models/registry.js';
+export type { ModelManifest, ModelSpec, ModelTask, ModelStatus, ResolvedModel, RegistryOptions, VerifyResult } from './models/registry.js';

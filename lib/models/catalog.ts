@@ -223,7 +223,7 @@ export const CATALOG: readonly ModelSpec[] = [
  * listed when the default detector needs a separate landmark model.
  */
 export const DEFAULTS: { detector: string; embedder: string } = {
-  // 48 ms on a whole 1920x1080 frame on 2 cores, 50 faces in wild_1 without
+  // 7 ms on a whole 1920x1080 frame on 2 cores, 50 faces in wild_1 without
   // tiling (71 with), all 60 small faces with tiling (docs/models.md).
   detector: 'blazeface-back',
   // 99.13% +- 0.24 on lfw-dev with blazeface-back landmarks, 7 ms per face.
