@@ -74,7 +74,9 @@ function npmDependencies() {
   }
   log('installing npm dependencies (onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip: its bundled CPU runtime is used)');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  // `npm install`, not `npm ci`: it honours the lock file too, and unlike `npm ci` it does not
+  // insist on lock entries for other platforms' optional packages (which some registries omit).
+  run(npm, ['install', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
 }
 
 // ---- 3. native core ---------------------------------------------------------------
