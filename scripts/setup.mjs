@@ -92,7 +92,14 @@ function nativeCore() {
   );
   if (!args.has('--force-native') && existsSync(out) && mtime(out) >= src) return log('native core: up to date');
   log('building the native core with cmake-js (FAISS + OpenBLAS, SIMD kernels)');
-  run(process.execPath, [path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release']);
+  // cmake-js would download Node's headers; use the installed ones when Node ships them
+  // (npm passes its `nodedir` setting as npm_config_nodedir; a plain `node` call does not).
+  const env = {};
+  const nodeDir = path.resolve(path.dirname(process.execPath), '..');
+  if (!process.env.npm_config_nodedir && existsSync(path.join(nodeDir, 'include', 'node', 'node_api.h'))) {
+    env.npm_config_nodedir = nodeDir;
+  }
+  run(process.execPath, [path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release'], env);
 }
 
 // ---- 4. TypeScript ---------------------------------------------------------------
