@@ -204,3 +204,40 @@ describe('livefr models', () => {
     expect(rows.find((x) => x.name === 'faceapi-resnet')?.state).toBe('ok');
   });
 });
+
+describe('livefr demo (npm-package pictures only)', () => {
+  it('enrols 7 people, finds the first in several photos of the grid, reports only alerts and writes the picture', () => {
+    const out = path.join(dir, 'demo.jpg');
+    const r = spawnSync(process.execPath, [cli, 'demo', '--no-shared', '--json', '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, LIVEFR_MODELS_DIR: dir },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.enrolled).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+    expect(res.scenes).toHaveLength(1);
+    const scene = res.scenes[0];
+    // Privacy: per scene only a count of faces, the alerts and the stage times.
+    expect(Object.keys(scene).sort()).toEqual(['alerts', 'faces', 'out', 'scene', 'times']);
+    expect(scene.faces).toBeGreaterThanOrEqual(80);
+    expect(scene.alerts.length).toBeLessThan(scene.faces / 2);
+    for (const a of scene.alerts) {
+      expect(Object.keys(a).sort()).toEqual(['box', 'id', 'score']);
+      expect(a.score).toBeGreaterThanOrEqual(res.threshold);
+    }
+    // Person A (the "selected face") appears in a dozen different photos of the grid's first row.
+    expect(scene.alerts.filter((a: { id: string }) => a.id === 'A').length).toBeGreaterThanOrEqual(10);
+    expect(Object.keys(scene.times).sort()).toEqual(['decode', 'detect', 'embed', 'match']);
+    expect(readFileSync(out).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+  });
+
+  it('text mode prints only alerts, stage times and the picture path', () => {
+    const out = path.join(dir, 'demo2.jpg');
+    const r = spawnSync(process.execPath, [cli, 'demo', '--no-shared', '--out', out], { encoding: 'utf8', env: { ...process.env, LIVEFR_MODELS_DIR: dir } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/time: decode [\d.]+ ms, detect [\d.]+ ms, embed [\d.]+ ms \([\d.]+ ms per face\), match [\d.]+ ms/);
+    expect(r.stdout).toContain(`annotated picture: ${out}`);
+    for (const line of r.stdout.split('\n').filter((l) => /score/.test(l))) expect(line).toMatch(/^\s+ALERT [A-G] /);
+    expect(livefr('demo', 'extra-arg').status).toBe(2);
+  });
+});
