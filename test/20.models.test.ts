@@ -139,6 +139,12 @@ describe('names', () => {
     await expect(convertModel('nope', opts())).rejects.toMatchObject({ name: 'RangeError', parameter: 'name' });
   });
 
+  it('aliases (the source package\'s own names) resolve to the catalog model', async () => {
+    const r = await resolveModel('face_recognition_model', { ...opts(), task: 'embedder' });
+    expect(r.name).toBe('faceapi-resnet');
+    expect(r.path).toBe(path.join(dir, 'faceapi-resnet.onnx'));
+  });
+
   it('a model of the wrong task is refused', async () => {
     await expect(resolveModel('faceapi-resnet', { ...opts(), task: 'detector' })).rejects.toMatchObject({ name: 'RangeError', message: /a detector model/ });
   });

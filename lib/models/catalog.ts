@@ -230,8 +230,19 @@ export const DEFAULTS: { detector: string; embedder: string } = {
   embedder: 'faceapi-resnet',
 };
 
+/** Other names a model answers to: its source's own name, and short family names. */
+export const ALIASES: Readonly<Record<string, string>> = {
+  blazeface: 'blazeface-back',
+  'facemesh-detection-full': 'blazeface-full',
+  ssd_mobilenetv1: 'faceapi-ssd',
+  face_recognition_model: 'faceapi-resnet',
+  'faceapi-recognition': 'faceapi-resnet',
+  face_landmark_68_model: 'faceapi-landmarks68',
+};
+
 export function findSpec(name: string): ModelSpec | undefined {
-  return CATALOG.find((m) => m.name === name);
+  const canonical = ALIASES[name] ?? name;
+  return CATALOG.find((m) => m.name === canonical);
 }
 
 /** The default models plus whatever they require. */

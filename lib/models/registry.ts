@@ -11,14 +11,14 @@ import path from 'node:path';
 import { ModelError, invalidType, outOfRange } from '../errors.js';
 import { packageRoot } from '../native.js';
 import { checkOptions } from '../validate.js';
-import { CATALOG, DEFAULTS, MODEL_TASKS, defaultModelNames, findSpec, type ModelSpec, type ModelTask } from './catalog.js';
+import { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS, defaultModelNames, findSpec, type ModelSpec, type ModelTask } from './catalog.js';
 import { convertSpec, converterVersion } from './convert-bridge.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { MANIFEST_VERSION, readManifest, writeManifest, type ModelManifest } from './manifest.js';
 import { inspectSource, type SourceOptions } from './sources.js';
 import { probeModel } from './probe.js';
 
-export { CATALOG, DEFAULTS, MODEL_TASKS } from './catalog.js';
+export { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS } from './catalog.js';
 export type { ModelSpec, ModelTask, InputSpec } from './catalog.js';
 export type { ModelManifest } from './manifest.js';
 export { SourcePackageError } from './sources.js';
@@ -81,7 +81,7 @@ function logger(o: RegistryOptions): (line: string) => void {
   return () => {};
 }
 
-const knownNames = () => CATALOG.map((m) => m.name).join(', ');
+const knownNames = () => CATALOG.map((m) => m.name).join(', ') + ` (aliases: ${Object.keys(ALIASES).join(', ')})`;
 
 function specOrThrow(name: unknown, param = 'name'): ModelSpec {
   if (typeof name !== 'string' || name.length === 0) throw invalidType(param, 'a model name', name);
@@ -224,8 +224,9 @@ export async function ensureModels(names: string[], options?: RegistryOptions): 
   const log = logger(o);
   const dir = modelsDirectory(o);
   const result: EnsureResult = { converted: [], upToDate: [] };
-  for (const name of names) {
-    const spec = specOrThrow(name, 'names');
+  for (const requested of names) {
+    const spec = specOrThrow(requested, 'names');
+    const name = spec.name;
     const st = statusOf(spec, dir, o, true);
     if (st.state === 'ok') {
       result.upToDate.push(name);
@@ -259,6 +260,7 @@ export interface VerifyResult {
  */
 export async function verifyModel(name: string, options?: RegistryOptions & { run?: boolean }): Promise<VerifyResult> {
   const spec = specOrThrow(name);
+  name = spec.name;
   const { run = true, ...rest } = (options ?? {}) as RegistryOptions & { run?: boolean };
   const o = normalise('options', rest);
   const st = statusOf(spec, modelsDirectory(o), o, true);
@@ -336,6 +338,7 @@ export async function resolveModel(
     name = defaultModelName(task);
   }
   const spec = specOrThrow(name, param);
+  name = spec.name; // an alias resolves to the canonical file
   if (task && spec.task !== task) {
     const same = CATALOG.filter((m) => m.task === task).map((m) => m.name).join(', ');
     throw outOfRange(param, `a ${task} model (${same})`, `${name} (a ${spec.task})`);
