@@ -245,5 +245,21 @@ describe('livefr demo (npm-package pictures only)', () => {
     expect(r.stdout).toContain(`annotated picture: ${out}`);
     for (const line of r.stdout.split('\n').filter((l) => /score/.test(l))) expect(line).toMatch(/^\s+ALERT [A-G] /);
     expect(livefr('demo', 'extra-arg').status).toBe(2);
+    expect(livefr('demo', '--scene', 'beach').status).toBe(2);
+  });
+
+  it('falls back to a collage of face-api samples (when @vladmandic/human is absent)', () => {
+    const out = path.join(dir, 'demo3.jpg');
+    const r = spawnSync(process.execPath, [cli, 'demo', '--no-shared', '--json', '--scene', 'collage', '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, LIVEFR_MODELS_DIR: dir },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const scene = JSON.parse(r.stdout).scenes[0];
+    expect(scene.scene).toBe('faceapi-samples-collage');
+    expect(scene.faces).toBeGreaterThanOrEqual(20);
+    // B..G appear (mirrored, shrunk 3x) in their own sample photos.
+    const ids = new Set(scene.alerts.map((a: { id: string }) => a.id));
+    for (const id of ['C', 'D', 'E', 'F', 'G']) expect(ids.has(id)).toBe(true);
   });
 });

