@@ -14,18 +14,10 @@
 // its build costs minutes of CPU on a 2-core machine, beyond this bench's
 // ~3-minute budget. `node bench/watchlist.bench.mjs --full` adds 100k.
 import { Watchlist, watchlistBuildInfo } from '../dist/index.js';
+import { seededRandom } from '../dist/util/random.js';
 import { fmt, report, time } from './util.mjs';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** n unit vectors (uniform in the cube, normalised: cheap and enough for timing). */
 function unitVectors(n, d, seed) {

@@ -59,6 +59,8 @@ interface ResolvedEmbedderModel {
   crop?: string;
   /** Alignment points in input pixels, for crops other than ArcFace's (registry manifest). */
   template?: number[];
+  /** Threshold measured for this model (registry catalog), if any. */
+  threshold?: number;
 }
 
 async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
@@ -75,8 +77,11 @@ async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
     : await registry.resolveModel(model as string, { task: 'embedder', param: 'options.model' });
   const m = r.manifest;
   if (!m) return { bytes: r.bytes };
+  const { findSpec } = await import('./models/catalog.js');
+  const threshold = findSpec(m.name)?.threshold;
   return {
     bytes: r.bytes,
+    ...(threshold !== undefined ? { threshold } : {}),
     input: { width: m.input.width, channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std },
     ...(m.crop ? { crop: m.crop } : {}),
     ...(m.input.template ? { template: m.input.template } : {}),
@@ -100,6 +105,14 @@ export class Embedder {
   readonly dynamicBatch: boolean;
   /** Normalisation and crop actually used. */
   readonly input: { mean: number[]; std: number[]; channelOrder: ChannelOrder; cropScale: number };
+  /**
+   * For registry models: the cosine-similarity threshold measured on LFW
+   * (development half) at a false-match rate of 1e-3 per comparison. A
+   * starting point for `new Watchlist({ threshold })` until the threshold is
+   * calibrated on the deployment's own data (`calibrate()`). Undefined for
+   * models brought as files.
+   */
+  readonly suggestedThreshold: number | undefined;
 
   private readonly pool: InferencePool;
   private readonly inputName: string;
@@ -118,7 +131,9 @@ export class Embedder {
     dynamicBatch: boolean;
     align: AlignConfig;
     cropScale: number;
+    suggestedThreshold: number | undefined;
   }) {
+    this.suggestedThreshold = args.suggestedThreshold;
     this.family = args.family;
     this.pool = args.pool;
     this.inputName = args.inputName;
@@ -201,7 +216,7 @@ export class Embedder {
       } catch (err) {
         throw new ModelError(`The model does not run as an '${family}' embedder on a [1, 3, ${size}, ${size}] input: ${(err as Error).message}`, { cause: err });
       }
-      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale });
+      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold });
     } catch (err) {
       await pool.close();
       throw err;

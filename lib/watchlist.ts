@@ -12,6 +12,7 @@
  *
  * See docs/watchlist.md.
  */
+import { seededRandom } from './util/random.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -272,17 +273,8 @@ function copyMetadata(value: unknown): Record<string, unknown> | undefined {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible sampling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible sampling. */
+const rng = seededRandom;
 
 // ----------------------------------------------------------- file format ----
 //

@@ -2,6 +2,7 @@
 // removal, templates per person, approximate recall, concurrency, threshold
 // governance, persistence and bad input. Runs without ../shared: the
 // vectors are seeded random unit vectors, so every run sees the same data.
+import { seededRandom } from '../dist/util/random.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,16 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileFormatError, Watchlist } from '../dist/index.js';
 
 // ---------------------------------------------------------------- helpers --
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** n random unit vectors of dimension d (Gaussian directions). */
 function unitVectors(n: number, d: number, seed: number): Float32Array {

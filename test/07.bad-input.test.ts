@@ -6,6 +6,7 @@
  * livefr's typed errors whose message names a parameter. A native crash
  * would take this test process down and fail the file.
  */
+import { seededRandom } from '../dist/util/random.js';
 import { describe, expect, it } from 'vitest';
 import {
   Detector,
@@ -22,17 +23,7 @@ import {
 } from '../dist/index.js';
 import { hasSharedModels, sharedModel } from './helpers/shared.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20261122);
+const rand = seededRandom(20261122);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 const FORMATS = ['rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'] as const;

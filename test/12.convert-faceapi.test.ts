@@ -9,6 +9,7 @@
  * tensor (decoded boxes, scores, landmarks, descriptors); bound 1e-4.
  * Descriptors also need cosine >= 0.9999.
  */
+import { seededRandom } from '../dist/util/random.js';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,14 +83,7 @@ function toTensor(rgb: Uint8Array, size: number, conv: FaceApiConversion): Float
 
 /** Deterministic smooth-plus-noise test image (no real face needed). */
 function synthetic(size: number, seed: number): Uint8Array {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   const out = new Uint8Array(size * size * 3);
   const f = [rand() * 0.1, rand() * 0.1, rand() * 0.1];
   for (let y = 0; y < size; y++)

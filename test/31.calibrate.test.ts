@@ -3,6 +3,7 @@
 // rate (FPIR) on a disjoint set, and check it lies in the interval calibrate()
 // states. Synthetic scores run everywhere; real LFW scores (calibrate on one
 // half of the people, test on the other) need ../shared.
+import { seededRandom } from '../dist/util/random.js';
 import { describe, expect, it } from 'vitest';
 import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr, fpirPredictionInterval } from '../dist/calibrate.js';
 import path from 'node:path';
@@ -10,14 +11,7 @@ import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.j
 
 /** Seeded standard normal samples (mulberry32 + Box-Muller). */
 function normals(seed: number, n: number, sigma: number): Float32Array {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const u = Math.max(rnd(), 1e-12);

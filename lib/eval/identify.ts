@@ -21,6 +21,7 @@
  * Size 'max' is the largest N leaving enough non-mated searches for the
  * loosest FPIR target (rule of three, see metrics.ts).
  */
+import { seededRandom } from '../util/random.js';
 import { outOfRange } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { groupDifferentials, type Differentials } from './demographics.js';
@@ -77,16 +78,9 @@ export interface IdentifyResult {
   sizes: SizeResult[];
 }
 
-/** Seeded PRNG (mulberry32) and Fisher-Yates shuffle. */
+/** Seeded Fisher-Yates shuffle. */
 export function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(seed);
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

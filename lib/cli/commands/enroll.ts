@@ -65,7 +65,12 @@ export async function run(argv: string[]): Promise<number> {
   const embedder = await Embedder.load(embedderOptions(flags) as never);
   const watchlist = existsSync(file)
     ? await Watchlist.load(file)
-    : new Watchlist({ dim: embedder.dim, index: flags.index as 'flat' });
+    : new Watchlist({
+        dim: embedder.dim,
+        index: flags.index as 'flat',
+        // A registry model comes with a threshold measured at FMR 1e-3; calibrate for the deployment.
+        ...(embedder.suggestedThreshold !== undefined ? { threshold: embedder.suggestedThreshold } : {}),
+      });
   if (watchlist.dim !== embedder.dim) {
     throw new UsageError('<watchlist-file>', `The watchlist holds ${watchlist.dim}-d templates but the embedder gives ${embedder.dim}-d`);
   }
