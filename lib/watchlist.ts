@@ -481,27 +481,7 @@ export class Watchlist {
     const meta = copyMetadata(metadata);
     // Waiting behind other mutations: copy, so the caller may reuse its buffer.
     if (this.#pending > 0) vectors = vectors.slice();
-    const n = vectors.length / this.dim;
-    return this.#enqueue(async () => {
-      const tids = new Float64Array(n);
-      for (let i = 0; i < n; i++) tids[i] = this.#nextTemplateId + i;
-      try {
-        await this.#native.add(tids, vectors);
-      } catch (err) {
-        throw mapNativeError(err, 'embeddings');
-      }
-      this.#nextTemplateId += n;
-      const p = this.#people.get(key) ?? { templates: [], metadata: undefined };
-      for (const t of tids) {
-        p.templates.push(t);
-        this.#owner.set(t, key);
-      }
-      if (meta !== undefined) p.metadata = meta;
-      this.#people.set(key, p);
-      this.#templateCount += n;
-      this.#maxTemplates = Math.max(this.#maxTemplates, p.templates.length);
-      await this.#maybeTrain();
-    });
+    return this.#insert([{ id: key, embeddings: vectors, metadata: meta }], vectors, 'embeddings');
   }
 
   /**
@@ -528,18 +508,27 @@ export class Watchlist {
       vectors.set(e.embeddings, off);
       off += e.embeddings.length;
     }
-    const n = total / this.dim;
+    return this.#insert(checked, vectors, 'entries');
+  }
+
+  /** Adds checked entries whose templates, in order, are `vectors` (one native add). */
+  #insert(
+    entries: readonly { id: string; embeddings: Float32Array; metadata: Record<string, unknown> | undefined }[],
+    vectors: Float32Array,
+    param: string,
+  ): Promise<void> {
+    const n = vectors.length / this.dim;
     return this.#enqueue(async () => {
       const tids = new Float64Array(n);
       for (let i = 0; i < n; i++) tids[i] = this.#nextTemplateId + i;
       try {
         await this.#native.add(tids, vectors);
       } catch (err) {
-        throw mapNativeError(err, 'entries');
+        throw mapNativeError(err, param);
       }
       this.#nextTemplateId += n;
       let t = 0;
-      for (const e of checked) {
+      for (const e of entries) {
         const p = this.#people.get(e.id) ?? { templates: [], metadata: undefined };
         for (let i = 0; i < e.embeddings.length / this.dim; i++, t++) {
           p.templates.push(tids[t]!);
