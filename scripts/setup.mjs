@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cmakeJs } from './cmake-js.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -44,7 +45,11 @@ function systemPackages() {
   const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'];
   const hasLib = (name) => libDirs.some((d) => existsSync(path.join(d, name)));
   const need = [];
-  if (!prebuilt || args.has('--force-native')) {
+  if (prebuilt && !args.has('--force-native')) {
+    // A prebuilt core links FAISS statically but loads OpenBLAS and OpenMP at run time.
+    if (!hasLib('libopenblas.so.0')) need.push('libopenblas0');
+    if (!hasLib('libgomp.so.1')) need.push('libgomp1');
+  } else {
     if (!existsSync('/usr/include/faiss/IndexFlat.h') || !hasLib('libfaiss.a')) need.push('libfaiss-dev');
     if (!hasLib('libopenblas.so')) need.push('libopenblas-dev');
     const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
@@ -92,14 +97,10 @@ function nativeCore() {
   );
   if (!args.has('--force-native') && existsSync(out) && mtime(out) >= src) return log('native core: up to date');
   log('building the native core with cmake-js (FAISS + OpenBLAS, SIMD kernels)');
-  // cmake-js would download Node's headers; use the installed ones when Node ships them
-  // (npm passes its `nodedir` setting as npm_config_nodedir; a plain `node` call does not).
-  const env = {};
-  const nodeDir = path.resolve(path.dirname(process.execPath), '..');
-  if (!process.env.npm_config_nodedir && existsSync(path.join(nodeDir, 'include', 'node', 'node_api.h'))) {
-    env.npm_config_nodedir = nodeDir;
+  if (cmakeJs(root, ['compile', '--CDCMAKE_BUILD_TYPE=Release']) !== 0) {
+    log('failed: the native build (see the compiler output above)');
+    process.exit(1);
   }
-  run(process.execPath, [path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release'], env);
 }
 
 // ---- 4. TypeScript ---------------------------------------------------------------
