@@ -4,6 +4,7 @@
 // `node` call does not).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export function cmakeJs(root, args) {
@@ -12,7 +13,9 @@ export function cmakeJs(root, args) {
   if (!env.npm_config_nodedir && existsSync(path.join(nodeDir, 'include', 'node', 'node_api.h'))) {
     env.npm_config_nodedir = nodeDir;
   }
-  const argv = [path.join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), ...args];
+  // Resolved from the package root: installed as a dependency, cmake-js may be hoisted.
+  const bin = createRequire(path.join(root, 'package.json')).resolve('cmake-js/bin/cmake-js');
+  const argv = [bin, ...args];
   process.stderr.write(`$ cmake-js ${args.join(' ')}\n`);
   return spawnSync(process.execPath, argv, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env }).status ?? 1;
 }
