@@ -42,8 +42,10 @@ export function native(): NativeBinding {
   } catch (err) {
     throw new NativeError(
       `Could not load the livefr native core for ${process.platform}-${process.arch} (Node ${process.versions.node}). ` +
-        'No prebuilt binary matched and no local build was found. Build it with `npm run setup` ' +
-        '(on Debian/Ubuntu it installs libfaiss-dev and libopenblas-dev, then runs cmake-js).',
+        'No prebuilt binary matched and no local build was found. In a clone of livefr, run `npm run setup` ' +
+        '(as root on Debian/Ubuntu it installs libfaiss-dev and libopenblas-dev, then runs cmake-js); ' +
+        'as a dependency, install those packages and run `node node_modules/livefr/scripts/install.mjs` ' +
+        '(npm 11 runs it only once approved: `npm install-scripts approve livefr`).',
       { cause: err },
     );
   }
