@@ -95,6 +95,8 @@ export interface MatchOptions {
   threshold?: number;
   /** Distinct people to return per query (default 5). */
   k?: number;
+  /** Allows a threshold below the calibrated one for this call (raises false alerts). */
+  force?: boolean;
 }
 
 export interface MatchCandidate {
@@ -443,15 +445,20 @@ export class Watchlist {
     const o = checkOptions('options', options, ['calibration', 'force']);
     const force = o.force === undefined ? false : checkBoolean('options.force', o.force);
     const cal = o.calibration === undefined ? undefined : checkCalibration(o.calibration);
+    this.#guardThreshold('threshold', t, force);
+    this.#threshold = t;
+    if (cal !== undefined) this.#calibration = { ...cal, threshold: t, setAt: new Date().toISOString() };
+  }
+
+  /** A threshold below the calibrated one raises more false alerts: refused unless forced. */
+  #guardThreshold(param: string, t: number, force: boolean): void {
     if (this.#calibration !== undefined && t < this.#calibration.threshold && !force) {
       throw new LivefrRangeError(
-        'threshold',
-        `Expected threshold >= the calibrated threshold ${this.#calibration.threshold} (calibrated for FPIR ${this.#calibration.targetFPIR} at ` +
+        param,
+        `Expected ${param} >= the calibrated threshold ${this.#calibration.threshold} (calibrated for FPIR ${this.#calibration.targetFPIR} at ` +
           `${this.#calibration.watchlistSize} people) but received ${t}: a lower threshold raises more false alerts; pass { force: true } to override`,
       );
     }
-    this.#threshold = t;
-    if (cal !== undefined) this.#calibration = { ...cal, threshold: t, setAt: new Date().toISOString() };
   }
 
   // -------------------------------------------------------- mutations ----
@@ -614,9 +621,10 @@ export class Watchlist {
    */
   async match(embeddings: Float32Array, options?: MatchOptions): Promise<MatchResult[]> {
     const queries = checkEmbeddings('embeddings', embeddings, this.dim);
-    const o = checkOptions('options', options, ['threshold', 'k']);
+    const o = checkOptions('options', options, ['threshold', 'k', 'force']);
     const k = o.k === undefined ? 5 : checkInteger('options.k', o.k, 1, 10000);
     const threshold = o.threshold === undefined ? this.#threshold : checkThreshold('options.threshold', o.threshold);
+    this.#guardThreshold('options.threshold', threshold, o.force === undefined ? false : checkBoolean('options.force', o.force));
     const n = queries.length / this.dim;
     // Each person holds at most maxTemplates templates, so the best k x
     // maxTemplates templates always contain the best k distinct people.

@@ -422,6 +422,24 @@ describe('threshold governance', () => {
     expect(() => wl.setThreshold(0.9, { bogus: true } as never)).toThrow(/options\.bogus/);
     expect(() => wl.setThreshold(0.9, { force: 'yes' } as never)).toThrow(TypeError);
   });
+
+  it('a single match() cannot go below the calibrated threshold either, unless forced', async () => {
+    const wl = new Watchlist({ dim: 8 });
+    const v = new Float32Array(8);
+    v[0] = 1;
+    await wl.add('a', v);
+    wl.setThreshold(0.8, { calibration: { targetFPIR: 0.001, watchlistSize: 100 } });
+    const q = new Float32Array(8);
+    q[0] = 0.6;
+    q[1] = 0.8; // score 0.6 with 'a'
+    await expect(wl.match(q, { threshold: 0.5 })).rejects.toMatchObject({ name: 'RangeError', message: /options\.threshold.*calibrated/ });
+    const [forced] = await wl.match(q, { threshold: 0.5, force: true });
+    expect(forced!.alert).toBe(true);
+    const [calibrated] = await wl.match(q);
+    expect(calibrated!.alert).toBe(false);
+    const [higher] = await wl.match(q, { threshold: 0.9 });
+    expect(higher!.best!.score).toBeCloseTo(0.6, 5);
+  });
 });
 
 describe('bad input gives typed errors naming the parameter', () => {

@@ -15,6 +15,7 @@ import { Progress } from '../progress.js';
 
 const SPEC: Record<string, FlagSpec> = {
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
+  force: { type: 'boolean', description: "allow --threshold below the watchlist's calibrated threshold (more false alerts)" },
   k: { type: 'number', default: 5, description: 'candidates reported per face' },
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
@@ -37,6 +38,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError('--k', `Expected an integer between 1 and 1000 for --k but received ${k}`);
   const watchlist = await Watchlist.load(file);
   const threshold = flags.threshold === undefined ? watchlist.threshold : (flags.threshold as number);
+  // Refuse a threshold below the calibrated one before loading any model.
+  if (watchlist.calibration && threshold < watchlist.calibration.threshold && !flags.force) {
+    throw new UsageError('--threshold', `Expected --threshold >= the calibrated threshold ${watchlist.calibration.threshold} of ${file} but received ${threshold}: a lower threshold raises more false alerts; add --force to override`);
+  }
   const detector = await Detector.load(detectorOptions(flags) as never);
   const embedder = await Embedder.load(embedderOptions(flags) as never);
   if (watchlist.dim !== embedder.dim) {
@@ -50,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       try {
         const frame = await loadImage(img);
         const faces = await detector.detect(frame, detectOptions(flags) as never);
-        const results = faces.length ? await watchlist.match(await embedder.embed(frame, faces), { threshold, k }) : [];
+        const results = faces.length ? await watchlist.match(await embedder.embed(frame, faces), { threshold, k, force: Boolean(flags.force) }) : [];
         const out = faces.map((f, i) => ({
           box: { x: round(f.box.x), y: round(f.box.y), width: round(f.box.width), height: round(f.box.height) },
           score: round(f.score, 4),
