@@ -75,6 +75,12 @@ struct Kernels {
   // Packed pixels (C = 1, 3 or 4 bytes each, bgr = R and B swapped) to RGBX
   // words (R in the low byte): dst[i] = pixel i of src, i < n.
   void (*packrow)(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst);
+  // Optional (null when a level has none): 3x3 area average of packed 3-byte
+  // pixels, the exact 1/3 shrink. Output pixel x of the three source rows
+  // r[0..2] (9*nx bytes each) is the byte sum over its 3x3 block / 9, mapped
+  // and normalised into planes like hresample. scratch holds 18*nx + 64 uint16.
+  void (*area3rgb)(const uint8_t* const* r, int nx, const int* chmap, const float* scale, const float* bias,
+                   float* const* planes, uint16_t* scratch);
 };
 const Kernels& ScalarKernels();
 #if defined(LIVEFR_SIMD)

@@ -226,7 +226,51 @@ void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) {
   PackRowImpl(src + static_cast<size_t>(C) * i, C, bgr, n - i, dst + i);
 }
 
-const Kernels kAvx2 = {VCombine, HResample, WarpRow, YuvRow, PackRow};
+// Exact 3x3 block sums in uint16 (<= 9 * 255): V = the 3 rows added, then
+// T[i] = V[i] + V[i+3] + V[i+6] (the pixel triple), then T[9x + c] is output
+// pixel x's channel c: 8 pixels' 128-bit loads transposed (no gathers).
+void Area3Rgb(const uint8_t* const* r, int nx, const int* chmap, const float* scale, const float* bias,
+              float* const* planes, uint16_t* scratch) {
+  const int n = 9 * nx;  // bytes per source row span
+  uint16_t* V = scratch;
+  uint16_t* T = scratch + n + 32;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r[0] + i)));
+    const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r[1] + i)));
+    const __m256i c = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r[2] + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(V + i), _mm256_add_epi16(_mm256_add_epi16(a, b), c));
+  }
+  for (; i < n; i++) V[i] = static_cast<uint16_t>(r[0][i] + r[1][i] + r[2][i]);
+  for (; i < n + 32; i++) V[i] = 0;
+  for (i = 0; i < n; i += 16) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(V + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(V + i + 3));
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(V + i + 6));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(T + i), _mm256_add_epi16(_mm256_add_epi16(a, b), c));
+  }
+  __m256 vs[3], vb[3];
+  for (int c = 0; c < 3; c++) vs[c] = _mm256_set1_ps(scale[c] / 9.0f), vb[c] = _mm256_set1_ps(bias[c]);
+  int x = 0;
+  for (; x + 8 <= nx; x += 8) {
+    __m128i p[8];
+    for (int j = 0; j < 8; j++) p[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(T + 9 * (x + j)));
+    const __m128i q0 = _mm_unpacklo_epi16(p[0], p[1]), q1 = _mm_unpacklo_epi16(p[2], p[3]);
+    const __m128i q2 = _mm_unpacklo_epi16(p[4], p[5]), q3 = _mm_unpacklo_epi16(p[6], p[7]);
+    const __m128i r0 = _mm_unpacklo_epi32(q0, q1), r1 = _mm_unpacklo_epi32(q2, q3);  // c0 x4, c1 x4
+    const __m128i r2 = _mm_unpackhi_epi32(q0, q1), r3 = _mm_unpackhi_epi32(q2, q3);  // c2 x4, c3 x4
+    const __m128i ch[3] = {_mm_unpacklo_epi64(r0, r1), _mm_unpackhi_epi64(r0, r1), _mm_unpacklo_epi64(r2, r3)};
+    for (int c = 0; c < 3; c++) {
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(ch[chmap[c]]));
+      _mm256_storeu_ps(planes[c] + x, _mm256_fmadd_ps(v, vs[c], vb[c]));
+    }
+  }
+  for (; x < nx; x++) {
+    for (int c = 0; c < 3; c++) planes[c][x] = static_cast<float>(T[9 * x + chmap[c]]) * (scale[c] / 9.0f) + bias[c];
+  }
+}
+
+const Kernels kAvx2 = {VCombine, HResample, WarpRow, YuvRow, PackRow, Area3Rgb};
 
 }  // namespace
 

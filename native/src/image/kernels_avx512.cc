@@ -92,7 +92,75 @@ void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, in
 
 void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) { Avx2Kernels().packrow(src, C, bgr, n, dst); }
 
-const Kernels kAvx512 = {VCombine, HResample, WarpRow, YuvRow, PackRow};
+// 3-way de-interleave of 96 uint16 e[0..95] held in a, b, c: o[k][i] = e[3i + k]
+// (two cross-register word permutes per output, no gathers).
+struct Deint3 {
+  __m512i lo[3], hi[3];
+  Deint3() {
+    alignas(64) uint16_t l[32], h[32];
+    for (int k = 0; k < 3; k++) {
+      for (int i = 0; i < 32; i++) {
+        const int e = 3 * i + k;  // element wanted
+        l[i] = static_cast<uint16_t>(e < 64 ? e : 0);
+        h[i] = static_cast<uint16_t>(e < 64 ? i : 32 + (e - 64));
+      }
+      lo[k] = _mm512_load_si512(l);
+      hi[k] = _mm512_load_si512(h);
+    }
+  }
+  void operator()(__m512i a, __m512i b, __m512i c, __m512i* o) const {
+    for (int k = 0; k < 3; k++) o[k] = _mm512_permutex2var_epi16(_mm512_permutex2var_epi16(a, lo[k], b), hi[k], c);
+  }
+};
+
+inline __m512i Load32Bytes(const uint8_t* p) {
+  return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// Exact integer sums: the 3 rows are added as uint16 and de-interleaved into
+// channel planes (source resolution), then each plane's pixel triples are
+// de-interleaved again and added (<= 9 * 255, no overflow), then scaled.
+void Area3Rgb(const uint8_t* const* r, int nx, const int* chmap, const float* scale, const float* bias,
+              float* const* planes, uint16_t* scratch) {
+  static const Deint3 deint;
+  const int n = 3 * nx;  // source pixels per row
+  uint16_t* P[3] = {scratch, scratch + n, scratch + 2 * n};
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const size_t o = 3 * static_cast<size_t>(i);
+    __m512i v[3];
+    for (int q = 0; q < 3; q++) {
+      const size_t oq = o + 32 * q;
+      v[q] = _mm512_add_epi16(_mm512_add_epi16(Load32Bytes(r[0] + oq), Load32Bytes(r[1] + oq)), Load32Bytes(r[2] + oq));
+    }
+    __m512i ch[3];
+    deint(v[0], v[1], v[2], ch);
+    for (int c = 0; c < 3; c++) _mm512_storeu_si512(P[c] + i, ch[c]);
+  }
+  for (; i < n; i++) {
+    for (int c = 0; c < 3; c++) P[c][i] = static_cast<uint16_t>(r[0][3 * i + c] + r[1][3 * i + c] + r[2][3 * i + c]);
+  }
+  for (int c = 0; c < 3; c++) {
+    const uint16_t* src = P[chmap[c]];
+    float* dst = planes[c];
+    const float sc = scale[c] / 9.0f;
+    const __m512 vs = _mm512_set1_ps(sc), vb = _mm512_set1_ps(bias[c]);
+    int x = 0;
+    for (; x + 32 <= nx; x += 32) {
+      const uint16_t* q = src + 3 * x;
+      __m512i t[3];
+      deint(_mm512_loadu_si512(q), _mm512_loadu_si512(q + 32), _mm512_loadu_si512(q + 64), t);
+      const __m512i s = _mm512_add_epi16(_mm512_add_epi16(t[0], t[1]), t[2]);
+      const __m512 f0 = _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(s)));
+      const __m512 f1 = _mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(s, 1)));
+      _mm512_storeu_ps(dst + x, _mm512_fmadd_ps(f0, vs, vb));
+      _mm512_storeu_ps(dst + x + 16, _mm512_fmadd_ps(f1, vs, vb));
+    }
+    for (; x < nx; x++) dst[x] = static_cast<float>(src[3 * x] + src[3 * x + 1] + src[3 * x + 2]) * sc + bias[c];
+  }
+}
+
+const Kernels kAvx512 = {VCombine, HResample, WarpRow, YuvRow, PackRow, Area3Rgb};
 
 }  // namespace
 

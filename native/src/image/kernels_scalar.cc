@@ -61,7 +61,7 @@ void YuvRow(const uint8_t* y, const uint8_t* u, const uint8_t* v, int uvStep, in
 
 void PackRow(const uint8_t* src, int C, bool bgr, int n, uint32_t* dst) { PackRowImpl(src, C, bgr, n, dst); }
 
-const Kernels kScalar = {VCombine, HResample, WarpRow, YuvRow, PackRow};
+const Kernels kScalar = {VCombine, HResample, WarpRow, YuvRow, PackRow, nullptr};
 
 }  // namespace
 
