@@ -189,6 +189,14 @@ describe('letterbox', () => {
       opts: { width: 33, height: 29, roi: { x: 5, y: 3, width: 20, height: 15 }, center: true, bgr: true, mean: [104, 117, 123], std: [1, 2, 3], pad: 114 },
     },
     { name: 'roi odd corner, area shrink 3.7x', w: 61, h: 47, opts: { width: 8, height: 9, roi: { x: 23, y: 13, width: 37, height: 33 } } },
+    // Exact 1/3 shrinks take the integer 3x3 area kernel for rgb/bgr (the 1080p -> 640 camera case).
+    { name: 'exact 1/3 shrink 201x57 -> 67x67 (integer area path, SIMD tails)', w: 201, h: 57, opts: { width: 67, height: 67 } },
+    {
+      name: 'exact 1/3 shrink of a roi 69x45 at (7,5) -> 23x23, bgr, mean/std, centred',
+      w: 80,
+      h: 53,
+      opts: { width: 23, height: 23, roi: { x: 7, y: 5, width: 69, height: 45 }, center: true, bgr: true, mean: [104, 117, 123], std: [58, 57, 57] },
+    },
   ];
 
   for (const format of FORMATS) {
