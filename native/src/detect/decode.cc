@@ -11,6 +11,26 @@ namespace detect {
 
 namespace {
 
+// A candidate from its corners (landmarks zero until set).
+Candidate CornerBox(float x1, float y1, float x2, float y2, float score) {
+  Candidate c{};
+  c.x1 = x1;
+  c.y1 = y1;
+  c.x2 = x2;
+  c.y2 = y2;
+  c.score = score;
+  return c;
+}
+
+// A candidate from its centre and size.
+Candidate CentreBox(float cx, float cy, float w, float h, float score) {
+  return CornerBox(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score);
+}
+
+}  // namespace
+
+namespace {
+
 constexpr int kStrides[3] = {8, 16, 32};
 
 // RetinaFace (biubug6) prior boxes: two min sizes per step.
@@ -111,12 +131,7 @@ void DecodeYunet(const Pass& pass, float minScore, bool landmarks, std::vector<C
         const float* b = bbox + 4 * i;
         const float cx = (c + b[0]) * fs, cy = (r + b[1]) * fs;
         const float bw = std::exp(b[2]) * fs, bh = std::exp(b[3]) * fs;
-        Candidate cand{};
-        cand.x1 = cx - bw / 2;
-        cand.y1 = cy - bh / 2;
-        cand.x2 = cx + bw / 2;
-        cand.y2 = cy + bh / 2;
-        cand.score = score;
+        Candidate cand = CentreBox(cx, cy, bw, bh, score);
         if (landmarks) {
           const float* kp = kps + 10 * i;
           for (int j = 0; j < 5; j++) {
@@ -149,12 +164,7 @@ void DecodeScrfd(const Pass& pass, float minScore, bool landmarks, std::vector<C
       const float cx = static_cast<float>(cell % cols) * fs;
       const float cy = static_cast<float>(cell / cols) * fs;
       const float* d = dist + 4 * i;
-      Candidate cand{};
-      cand.x1 = cx - d[0] * fs;
-      cand.y1 = cy - d[1] * fs;
-      cand.x2 = cx + d[2] * fs;
-      cand.y2 = cy + d[3] * fs;
-      cand.score = score;
+      Candidate cand = CornerBox(cx - d[0] * fs, cy - d[1] * fs, cx + d[2] * fs, cy + d[3] * fs, score);
       if (kps) {
         const float* kp = kps + 10 * i;
         for (int j = 0; j < 5; j++) {
@@ -189,12 +199,7 @@ void DecodeRetinaFace(const Pass& pass, float minScore, bool landmarks, std::vec
           const float cy = pcy + l[1] * kRetinaVariance0 * ps;
           const float bw = ps * std::exp(l[2] * kRetinaVariance1);
           const float bh = ps * std::exp(l[3] * kRetinaVariance1);
-          Candidate cand{};
-          cand.x1 = cx - bw / 2;
-          cand.y1 = cy - bh / 2;
-          cand.x2 = cx + bw / 2;
-          cand.y2 = cy + bh / 2;
-          cand.score = score;
+          Candidate cand = CentreBox(cx, cy, bw, bh, score);
           if (landm) {
             const float* lm = landm + 10 * i;
             for (int j = 0; j < 5; j++) {
@@ -218,12 +223,7 @@ void DecodeUltraFace(const Pass& pass, float minScore, std::vector<Candidate>* o
     const float score = scores[2 * i + 1];
     if (!(score >= minScore)) continue;
     const float* b = boxes + 4 * i;
-    Candidate cand{};
-    cand.x1 = b[0] * W;
-    cand.y1 = b[1] * H;
-    cand.x2 = b[2] * W;
-    cand.y2 = b[3] * H;
-    cand.score = score;
+    Candidate cand = CornerBox(b[0] * W, b[1] * H, b[2] * W, b[3] * H, score);
     out->push_back(cand);
   }
 }
@@ -234,12 +234,7 @@ void DecodeCandidates(const Pass& pass, float minScore, std::vector<Candidate>* 
   for (size_t i = 0; i < n; i++) {
     const float* row = d + i * kCandidateFloats;
     if (!(row[4] >= minScore)) continue;
-    Candidate cand{};
-    cand.x1 = row[0];
-    cand.y1 = row[1];
-    cand.x2 = row[2];
-    cand.y2 = row[3];
-    cand.score = row[4];
+    Candidate cand = CornerBox(row[0], row[1], row[2], row[3], row[4]);
     for (int j = 0; j < 10; j++) cand.lm[j] = row[5 + j];
     out->push_back(cand);
   }
