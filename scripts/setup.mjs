@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Idempotent setup: installs whatever is missing for livefr to run from a
 // clone, and does nothing when all is in place. Each step says what it does.
-//   1. system packages (FAISS, OpenBLAS, build tools) through apt when root
+//   1. system packages (FAISS, OpenBLAS, build tools) through apt when root;
+//      for the pipeline: Debian's ffmpeg and GStreamer's RTSP server (tests)
 //   2. npm dependencies (with ONNXRUNTIME_NODE_INSTALL=skip)
 //   3. the native core (prebuilds/ if one matches, else cmake-js)
 //   4. the TypeScript build (dist/)
@@ -70,6 +71,30 @@ function systemPackages() {
   run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`]);
 }
 
+// Video sources decode with Debian's ffmpeg (docs/pipeline.md says why); the
+// RTSP tests serve video with GStreamer's RTSP server through python3-gi.
+// Missing and not root: say what to install and go on (only video sources
+// and the RTSP tests need them; those tests skip with a message).
+function pipelinePackages() {
+  if (process.platform !== 'linux') return;
+  const ok = (cmd) => spawnSync('sh', ['-c', cmd], { stdio: 'ignore' }).status === 0;
+  const need = [];
+  if (!ok('command -v ffmpeg')) need.push('ffmpeg');
+  const gi = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer";
+  if (!ok(`/usr/bin/python3 -c "${gi}"`)) need.push('python3-gi', 'gstreamer1.0-rtsp', 'gir1.2-gst-rtsp-server-1.0');
+  const plugins = ['qtdemux', 'h264parse', 'rtph264pay'].map((p) => `gst-inspect-1.0 ${p} >/dev/null 2>&1`).join(' && ');
+  if (!ok(plugins)) need.push('gstreamer1.0-tools', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad');
+  if (need.length === 0) return log('pipeline packages (ffmpeg, GStreamer RTSP server): present');
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${need.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !ok('command -v apt-get')) {
+    log(`video sources and the RTSP tests need: ${need.join(', ')} (install with: sudo sh -c '${cmd}')`);
+    return;
+  }
+  log(`installing pipeline packages: ${need.join(', ')}`);
+  run('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`]);
+}
+
 // ---- 2. npm dependencies --------------------------------------------------------
 function npmDependencies() {
   const stamp = path.join(root, 'node_modules', '.package-lock.json');
@@ -125,6 +150,7 @@ async function defaultModels() {
 }
 
 systemPackages();
+pipelinePackages();
 npmDependencies();
 nativeCore();
 typescript();
