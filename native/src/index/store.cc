@@ -20,6 +20,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "validate.h"
+
 namespace livefr {
 namespace index {
 
@@ -359,12 +361,14 @@ std::unique_ptr<Store> Deserialize(const uint8_t* data, size_t size, const Index
   const size_t restSize = size - pos;
   if (kind == static_cast<uint32_t>(Kind::kFlat) && o.kind != Kind::kHnsw) {
     // A flat store: the exact index, or an ivf index still staging before training.
+    CheckFaissBytes(rest, restSize, Kind::kFlat, o);
     auto map = ReadFaiss<faiss::IndexIDMap2>(rest, restSize, "an IndexIDMap2");
     auto* inner = dynamic_cast<faiss::IndexFlat*>(map->index);
     if (!inner || inner->metric_type != faiss::METRIC_INNER_PRODUCT || map->d != o.dim) {
       throw FormatFailure("the FAISS index is not an inner-product flat index of dimension " + std::to_string(o.dim));
     }
     map->check_consistency();
+    CheckUnitVectors(inner->get_xb(), static_cast<size_t>(inner->ntotal), o.dim, "flat index");
     return std::unique_ptr<Store>(new FlatStore(map.release()));
   }
   if (kind == static_cast<uint32_t>(Kind::kHnsw) && o.kind == Kind::kHnsw) {
@@ -379,21 +383,25 @@ std::unique_ptr<Store> Deserialize(const uint8_t* data, size_t size, const Index
     for (uint8_t f : dead) {
       if (f > 1) throw FormatFailure("bad HNSW tombstone flag");
     }
+    // The graph is input from disk: its structure is checked before FAISS
+    // reads it (sizes) and before the first search (ids, levels, entry point).
+    CheckFaissBytes(rest + p, restSize - p, Kind::kHnsw, o);
     auto hnsw = ReadFaiss<faiss::IndexHNSWFlat>(rest + p, restSize - p, "an IndexHNSWFlat");
     if (hnsw->metric_type != faiss::METRIC_INNER_PRODUCT || hnsw->d != o.dim ||
         static_cast<uint64_t>(hnsw->ntotal) != count) {
       throw FormatFailure("the HNSW index does not match its labels, metric or dimension");
     }
-    IndexOptions ho = o;
-    ho.hnswM = static_cast<int>(hnsw->hnsw.nb_neighbors(1));
-    return std::unique_ptr<Store>(new HnswStore(ho, hnsw.release(), std::move(labels), std::move(dead)));
+    CheckHnswGraph(hnsw.get(), o);
+    return std::unique_ptr<Store>(new HnswStore(o, hnsw.release(), std::move(labels), std::move(dead)));
   }
   if (kind == static_cast<uint32_t>(Kind::kIvf) && o.kind == Kind::kIvf) {
+    CheckFaissBytes(rest, restSize, Kind::kIvf, o);
     auto ivf = ReadFaiss<faiss::IndexIVFFlat>(rest, restSize, "an IndexIVFFlat");
     if (ivf->metric_type != faiss::METRIC_INNER_PRODUCT || ivf->d != o.dim || !ivf->is_trained ||
         ivf->nlist != static_cast<size_t>(o.ivfNlist)) {
       throw FormatFailure("the IVF index does not match its metric, dimension or nlist");
     }
+    CheckIvf(*ivf, o);
     return std::unique_ptr<Store>(new IvfStore(o, ivf.release()));
   }
   throw FormatFailure("index kind " + std::to_string(kind) + " does not match the watchlist options");
