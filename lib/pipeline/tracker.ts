@@ -1,0 +1,362 @@
+/**
+ * A multi-object tracker for faces, after ByteTrack (Zhang et al., 2022) and
+ * OC-SORT (Cao et al., 2023):
+ *
+ * - motion: a constant-velocity Kalman filter on the box centre and size.
+ *   Its noise is diagonal and scaled by the box size, so the 8-state filter
+ *   of ByteTrack separates exactly into four 2-state filters (position and
+ *   velocity of cx, cy, w, h), which is what is computed here;
+ * - association: IoU between predicted boxes and detections, solved as a
+ *   linear assignment; first the confident detections against every live
+ *   track, then (ByteTrack's second pass) the low-score detections against
+ *   the tracks still unmatched, then the remaining confident detections
+ *   against tentative tracks; confident leftovers start tracks;
+ * - OC-SORT's observation-centric re-update: a track found again after a
+ *   gap has its filter replayed along a straight line from its last
+ *   observation, so the velocity it drifted to while unobserved is undone.
+ *
+ * Frames are counted in source frames: detection may run on every n-th
+ * frame; the filter predicts across the frames in between.
+ */
+import type { Box } from '../types.js';
+import { assign, iou } from './assign.js';
+import { checkInteger, checkNumber, checkOptions } from '../validate.js';
+
+export interface TrackerOptions {
+  /** Detections at or above this score take part in the first pass and may start tracks (default 0.6). */
+  highScore?: number;
+  /** Detections below this score are ignored (default 0.3). The second pass uses [lowScore, highScore). */
+  lowScore?: number;
+  /** A new track needs this score (default highScore + 0.1, capped at 0.95). */
+  newTrackScore?: number;
+  /** Minimum IoU of the first pass (default 0.2). */
+  matchIou?: number;
+  /** Minimum IoU of the low-score pass (default 0.5, as in ByteTrack). */
+  lowMatchIou?: number;
+  /**
+   * A track seen once has no velocity yet: it takes a confident detection
+   * whose centre is within this many box sizes of its own, overlapping or
+   * not (default 1.5), so a fast face seen on every n-th frame starts one track.
+   */
+  tentativeJump?: number;
+  /** Detections a track needs before it is confirmed (default 2). */
+  minHits?: number;
+  /** Frames a confirmed track survives without a detection (default 30). */
+  maxLostFrames?: number;
+}
+
+export type TrackState = 'tentative' | 'confirmed' | 'lost';
+
+export interface Detection<T = unknown> {
+  box: Box;
+  score: number;
+  /** Carried through to the match (the pipeline puts the face here). */
+  payload?: T;
+}
+
+export interface Track<T = unknown> {
+  readonly id: number;
+  state: TrackState;
+  /** The box predicted for `frame` (or observed, when matched at `frame`). */
+  box: Box;
+  /** Frame of the last update. */
+  frame: number;
+  /** Frame of the first detection. */
+  firstFrame: number;
+  /** Frame of the last matched detection. */
+  lastSeen: number;
+  /** Matched detections so far. */
+  hits: number;
+  /** The last matched detection. */
+  last: Detection<T>;
+}
+
+export interface TrackerUpdate<T = unknown> {
+  /** Tracks matched at this frame, each with the detection it took. */
+  matched: { track: Track<T>; detection: Detection<T> }[];
+  /** Tracks started at this frame (also in `matched`). */
+  started: Track<T>[];
+  /** Tracks removed at this frame (lost too long, or tentative and unmatched). */
+  ended: Track<T>[];
+}
+
+const STD_POS = 1 / 20;
+const STD_VEL = 1 / 160;
+
+/** A 2-state (position, velocity) Kalman filter. */
+class Axis {
+  x: number;
+  v = 0;
+  // Covariance [[p00, p01], [p01, p11]].
+  p00: number;
+  p01 = 0;
+  p11: number;
+  constructor(x: number, scale: number) {
+    this.x = x;
+    this.p00 = (2 * STD_POS * scale) ** 2;
+    this.p11 = (10 * STD_VEL * scale) ** 2;
+  }
+  predict(scale: number): void {
+    this.x += this.v;
+    const p00 = this.p00 + 2 * this.p01 + this.p11;
+    const p01 = this.p01 + this.p11;
+    this.p00 = p00 + (STD_POS * scale) ** 2;
+    this.p01 = p01;
+    this.p11 += (STD_VEL * scale) ** 2;
+  }
+  update(z: number, scale: number): void {
+    const s = this.p00 + (STD_POS * scale) ** 2;
+    const k0 = this.p00 / s;
+    const k1 = this.p01 / s;
+    const r = z - this.x;
+    this.x += k0 * r;
+    this.v += k1 * r;
+    const p00 = (1 - k0) * this.p00;
+    const p01 = (1 - k0) * this.p01;
+    const p11 = this.p11 - k1 * this.p01;
+    this.p00 = p00;
+    this.p01 = p01;
+    this.p11 = p11;
+  }
+  copy(): Axis {
+    const a = Object.create(Axis.prototype) as Axis;
+    a.x = this.x;
+    a.v = this.v;
+    a.p00 = this.p00;
+    a.p01 = this.p01;
+    a.p11 = this.p11;
+    return a;
+  }
+}
+
+/** Kalman filter on (cx, cy, w, h); x noise scales with w, y noise with h. */
+class BoxFilter {
+  axes: [Axis, Axis, Axis, Axis];
+  constructor(b: Box) {
+    const cx = b.x + b.width / 2;
+    const cy = b.y + b.height / 2;
+    this.axes = [new Axis(cx, b.width), new Axis(cy, b.height), new Axis(b.width, b.width), new Axis(b.height, b.height)];
+  }
+  private scales(): [number, number, number, number] {
+    const w = Math.max(1, this.axes[2].x);
+    const h = Math.max(1, this.axes[3].x);
+    return [w, h, w, h];
+  }
+  predict(): void {
+    const s = this.scales();
+    // A shrinking box must not reach zero size.
+    if (this.axes[2].x + this.axes[2].v <= 1) this.axes[2].v = 0;
+    if (this.axes[3].x + this.axes[3].v <= 1) this.axes[3].v = 0;
+    for (let i = 0; i < 4; i++) this.axes[i]!.predict(s[i]!);
+  }
+  update(b: Box): void {
+    const s = this.scales();
+    const z = [b.x + b.width / 2, b.y + b.height / 2, b.width, b.height];
+    for (let i = 0; i < 4; i++) this.axes[i]!.update(z[i]!, s[i]!);
+  }
+  box(): Box {
+    const [cx, cy, w, h] = this.axes.map((a) => a.x) as [number, number, number, number];
+    const W = Math.max(1, w);
+    const H = Math.max(1, h);
+    return { x: cx - W / 2, y: cy - H / 2, width: W, height: H };
+  }
+  copy(): BoxFilter {
+    const f = Object.create(BoxFilter.prototype) as BoxFilter;
+    f.axes = this.axes.map((a) => a.copy()) as [Axis, Axis, Axis, Axis];
+    return f;
+  }
+}
+
+/** Centre distance in box sizes; Infinity when the sizes differ by more than 1.5x. */
+function jump(a: Box, b: Box): number {
+  const sa = Math.max(a.width, a.height);
+  const sb = Math.max(b.width, b.height);
+  if (sa <= 0 || sb <= 0 || sa > 1.5 * sb || sb > 1.5 * sa) return Infinity;
+  const dx = a.x + a.width / 2 - (b.x + b.width / 2);
+  const dy = a.y + a.height / 2 - (b.y + b.height / 2);
+  return Math.hypot(dx, dy) / Math.max(sa, sb);
+}
+
+interface Internal<T> extends Track<T> {
+  filter: BoxFilter;
+  /** The filter as it was right after the last observation (for the re-update). */
+  observed: BoxFilter;
+}
+
+const KEYS = ['highScore', 'lowScore', 'newTrackScore', 'matchIou', 'lowMatchIou', 'tentativeJump', 'minHits', 'maxLostFrames'] as const;
+
+export class Tracker<T = unknown> {
+  readonly options: Required<TrackerOptions>;
+  private live: Internal<T>[] = [];
+  private nextId = 1;
+  private frame = -1;
+
+  constructor(options?: TrackerOptions) {
+    const o = checkOptions('options', options, KEYS);
+    const num = (k: (typeof KEYS)[number], d: number) => (o[k] === undefined ? d : checkNumber(`options.${k}`, o[k], 0, 1));
+    const highScore = num('highScore', 0.6);
+    const lowScore = num('lowScore', 0.3);
+    this.options = {
+      highScore,
+      lowScore: Math.min(lowScore, highScore),
+      newTrackScore: num('newTrackScore', Math.min(0.95, highScore + 0.1)),
+      matchIou: num('matchIou', 0.2),
+      lowMatchIou: num('lowMatchIou', 0.5),
+      tentativeJump: o.tentativeJump === undefined ? 1.5 : checkNumber('options.tentativeJump', o.tentativeJump, 0, 100),
+      minHits: o.minHits === undefined ? 2 : checkInteger('options.minHits', o.minHits, 1, 1000),
+      maxLostFrames: o.maxLostFrames === undefined ? 30 : checkInteger('options.maxLostFrames', o.maxLostFrames, 0, 1e6),
+    };
+  }
+
+  /** Live tracks (tentative, confirmed and lost), as of the last update. */
+  tracks(): readonly Track<T>[] {
+    return this.live;
+  }
+
+  /**
+   * Advances to `frame` (strictly after the previous update) and associates
+   * the detections found in that frame.
+   */
+  update(frame: number, detections: readonly Detection<T>[]): TrackerUpdate<T> {
+    if (!Number.isInteger(frame) || frame <= this.frame) {
+      throw new RangeError(`Expected frame to be an integer after ${this.frame} but received ${frame}`);
+    }
+    const o = this.options;
+    const steps = this.frame < 0 ? 0 : frame - this.frame;
+    const firstFrame = this.frame < 0;
+    this.frame = frame;
+    for (const t of this.live) {
+      for (let s = 0; s < steps; s++) t.filter.predict();
+      t.box = t.filter.box();
+      t.frame = frame;
+    }
+    const high: Detection<T>[] = [];
+    const low: Detection<T>[] = [];
+    for (const d of detections) {
+      if (d.score >= o.highScore) high.push(d);
+      else if (d.score >= o.lowScore) low.push(d);
+    }
+    const matched: TrackerUpdate<T>['matched'] = [];
+    // Tracks seen once (tentative, or confirmed on the first frame) have no velocity yet.
+    const active = this.live.filter((t) => t.hits > 1);
+    const tentative = this.live.filter((t) => t.hits <= 1);
+
+    // 1. Confident detections against confirmed and lost tracks.
+    const [m1, restTracks, restHigh] = this.associate(active, high, o.matchIou);
+    matched.push(...m1);
+    // 2. Low-score detections against tracks that were being followed (not lost).
+    const followed = restTracks.filter((t) => t.state === 'confirmed');
+    const [m2] = this.associate(followed, low, o.lowMatchIou);
+    matched.push(...m2);
+    // 3. Remaining confident detections against tracks seen once, by centre distance.
+    const [m3, , fresh] = this.associate(tentative, restHigh, o.tentativeJump, true);
+    matched.push(...m3);
+
+    const hit = new Set<Internal<T>>();
+    for (const { track, detection } of matched) {
+      this.observe(track as Internal<T>, detection, frame);
+      hit.add(track as Internal<T>);
+    }
+    const ended: Track<T>[] = [];
+    const keep: Internal<T>[] = [];
+    for (const t of this.live) {
+      if (hit.has(t)) {
+        keep.push(t);
+        continue;
+      }
+      if (t.state === 'tentative' || frame - t.lastSeen > o.maxLostFrames) {
+        ended.push(t);
+        continue;
+      }
+      t.state = 'lost';
+      keep.push(t);
+    }
+    const started: Track<T>[] = [];
+    for (const d of fresh) {
+      if (d.score < o.newTrackScore) continue;
+      const filter = new BoxFilter(d.box);
+      const t: Internal<T> = {
+        id: this.nextId++,
+        state: firstFrame || o.minHits <= 1 ? 'confirmed' : 'tentative',
+        box: { ...d.box },
+        frame,
+        firstFrame: frame,
+        lastSeen: frame,
+        hits: 1,
+        last: d,
+        filter,
+        observed: filter.copy(),
+      };
+      keep.push(t);
+      started.push(t);
+      matched.push({ track: t, detection: d });
+    }
+    this.live = keep;
+    return { matched, started, ended };
+  }
+
+  /** Ends every live track (the stream ended). */
+  flush(): Track<T>[] {
+    const out = this.live;
+    this.live = [];
+    return out;
+  }
+
+  private associate(
+    tracks: Internal<T>[],
+    dets: Detection<T>[],
+    gate: number,
+    byDistance = false,
+  ): [{ track: Track<T>; detection: Detection<T> }[], Internal<T>[], Detection<T>[]] {
+    const cost = new Float64Array(tracks.length * dets.length);
+    for (let i = 0; i < tracks.length; i++) {
+      for (let j = 0; j < dets.length; j++) {
+        const a = tracks[i]!.box;
+        const b = dets[j]!.box;
+        cost[i * dets.length + j] = byDistance ? jump(a, b) / Math.max(gate, 1e-9) : 1 - iou(a, b);
+      }
+    }
+    const a = assign(cost, tracks.length, dets.length, byDistance ? 1 : 1 - gate);
+    const pairs: { track: Track<T>; detection: Detection<T> }[] = [];
+    const usedDet = new Uint8Array(dets.length);
+    const restTracks: Internal<T>[] = [];
+    for (let i = 0; i < tracks.length; i++) {
+      const j = a[i]!;
+      if (j < 0 || (!byDistance && cost[i * dets.length + j]! >= 1)) {
+        restTracks.push(tracks[i]!);
+        continue;
+      }
+      usedDet[j] = 1;
+      pairs.push({ track: tracks[i]!, detection: dets[j]! });
+    }
+    return [pairs, restTracks, dets.filter((_, j) => !usedDet[j])];
+  }
+
+  private observe(t: Internal<T>, d: Detection<T>, frame: number): void {
+    const gap = frame - t.lastSeen;
+    if (gap > 1 && t.state === 'lost') {
+      // Observation-centric re-update: replay the gap along a straight line.
+      const from = t.last.box;
+      const f = t.observed.copy();
+      for (let s = 1; s < gap; s++) {
+        const a = s / gap;
+        f.predict();
+        f.update({
+          x: from.x + (d.box.x - from.x) * a,
+          y: from.y + (d.box.y - from.y) * a,
+          width: from.width + (d.box.width - from.width) * a,
+          height: from.height + (d.box.height - from.height) * a,
+        });
+      }
+      f.predict();
+      t.filter = f;
+    }
+    t.filter.update(d.box);
+    t.observed = t.filter.copy();
+    t.box = { ...d.box };
+    t.lastSeen = frame;
+    t.hits++;
+    t.last = d;
+    if (t.state === 'lost' || t.hits >= this.options.minHits) t.state = 'confirmed';
+  }
+}
