@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   livefr::InitImage(env, exports);
   livefr::InitDetect(env, exports);
   livefr::InitIndex(env, exports);
+  livefr::InitQuality(env, exports);
   return exports;
 }
 

@@ -45,5 +45,6 @@ const CpuFeatures& GetCpuFeatures();
 void InitImage(Napi::Env env, Napi::Object exports);
 void InitDetect(Napi::Env env, Napi::Object exports);
 void InitIndex(Napi::Env env, Napi::Object exports);
+void InitQuality(Napi::Env env, Napi::Object exports);
 
 }  // namespace livefr
