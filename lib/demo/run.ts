@@ -16,7 +16,7 @@ import { DEFAULTS, findSpec } from '../models/catalog.js';
 import { ModelError } from '../errors.js';
 import type { Frame } from '../frame.js';
 import type { Box, Face } from '../types.js';
-import { Watchlist } from '../watchlist.js';
+import { Watchlist } from '../watchlist/index.js';
 import { DEMO_PEOPLE, DEMO_SCENE, FALLBACK_SCENE, assetPath, type DemoPerson } from './assets.js';
 import { writeAnnotated, type Mark } from './annotate.js';
 

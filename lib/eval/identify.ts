@@ -27,7 +27,7 @@ import { checkInteger } from '../validate.js';
 import { groupDifferentials, type Differentials } from './demographics.js';
 import type { Embeddings } from './embed.js';
 import { detCurve, effectiveMatedScores, fnirAtFpir, minNegativesFor, rank1, ratesAtThreshold, type DetPoint, type FnirAtFpir, type Rank1, type RatesAtThreshold } from './metrics.js';
-import { Watchlist } from '../watchlist.js';
+import { Watchlist } from '../watchlist/index.js';
 import { dotAcross } from './verify.js';
 
 export interface IdentifyOptions {

@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     confidence: flags.confidence as number,
   });
   if (flags.apply !== undefined) {
-    const { Watchlist } = await import('../../watchlist.js');
+    const { Watchlist } = await import('../../watchlist/index.js');
     const file = flags.apply as string;
     const w = await Watchlist.load(file);
     try {

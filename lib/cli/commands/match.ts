@@ -8,7 +8,7 @@
 import { Detector } from '../../detector.js';
 import { Embedder } from '../../embedder.js';
 import { loadImage } from '../../frame.js';
-import { Watchlist } from '../../watchlist.js';
+import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';

@@ -8,320 +8,35 @@
  *   matches run concurrently with them. The native index holds a
  *   readers-writer lock, and a template whose person was removed is never
  *   reported, even by a search that was already in flight.
- * - Persistence is one file: header, JSON metadata, FAISS bytes, SHA-256.
+ * - Persistence is one file (format.ts): header, JSON metadata, FAISS
+ *   bytes, SHA-256.
  *
- * See docs/watchlist.md.
+ * The public types are in types.ts, argument checks in checks.ts, threshold
+ * governance in threshold.ts. See docs/watchlist.md.
  */
-import { seededRandom } from './util/random.js';
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { invalidType, outOfRange, StateError } from '../errors.js';
+import { seededRandom } from '../util/random.js';
+import { checkBoolean, checkEnum, checkInteger, checkOptions, checkString, isPlainObject } from '../validate.js';
+import { checkCalibration, checkEmbeddings, checkThreshold, copyMetadata } from './checks.js';
+import { decodeBound, decodeWatchlist, encodeBound, encodeWatchlist, fileError, readWatchlistBytes, writeFileAtomic, type FileJson } from './format.js';
+import { createNativeIndex, mapNativeError, type NativeWatchIndex } from './native-index.js';
+import { MutationQueue } from './queue.js';
+import { ThresholdGovernor } from './threshold.js';
 import {
-  FileFormatError,
-  LivefrRangeError,
-  NativeError,
-  StateError,
-  invalidType,
-  outOfRange,
-} from './errors.js';
-import { native } from './native.js';
-import { checkBoolean, checkEnum, checkInteger, checkNumber, checkOptions, checkString, checkVectors, isPlainObject } from './validate.js';
-
-// ------------------------------------------------------------------ types --
-
-export const WATCHLIST_INDEX_KINDS = ['flat', 'hnsw', 'ivf'] as const;
-export type WatchlistIndexKind = (typeof WATCHLIST_INDEX_KINDS)[number];
-
-export interface HnswOptions {
-  /** Graph degree (default 32). */
-  M?: number;
-  /** Candidates explored per search (default 64; raised to k when k is larger). */
-  efSearch?: number;
-  /** Candidates explored per insertion (default 80). */
-  efConstruction?: number;
-}
-
-export interface IvfOptions {
-  /** Number of inverted lists (k-means cells; default 64). */
-  nlist?: number;
-  /** Lists visited per search (default 8). */
-  nprobe?: number;
-  /**
-   * Templates stored before the index trains itself (default 39 x nlist,
-   * FAISS' recommendation). Until then searches are exact. `train()` trains
-   * earlier (it needs at least nlist templates).
-   */
-  trainSize?: number;
-}
-
-export interface WatchlistOptions {
-  /** Embedding dimension. */
-  dim: number;
-  /** 'flat' (exact, default), 'hnsw' or 'ivf' (approximate). */
-  index?: WatchlistIndexKind;
-  hnsw?: HnswOptions;
-  ivf?: IvfOptions;
-  /** Alert threshold on cosine similarity (default 0.5, an uncalibrated placeholder). */
-  threshold?: number;
-}
-
-/** What a calibration measured: recorded with the threshold and saved with the file. */
-export interface ThresholdCalibration {
-  /** False positive identification rate the threshold was set for. */
-  targetFPIR: number;
-  /** Number of people on the watchlist the calibration assumed. */
-  watchlistSize: number;
-  method?: string;
-  /** Confidence interval of the ideal threshold (bounds may be infinite). */
-  interval?: [number, number];
-}
-
-/** The calibration record kept by the watchlist. */
-export interface CalibrationRecord extends ThresholdCalibration {
-  /** The calibrated threshold: lower thresholds need `force`. */
-  threshold: number;
-  /** ISO time the calibration was applied. */
-  setAt: string;
-}
-
-export interface SetThresholdOptions {
-  calibration?: ThresholdCalibration;
-  /** Allows a threshold below the calibrated one (raises false alerts). */
-  force?: boolean;
-}
-
-export interface MatchOptions {
-  /** Alert threshold for this call (default: watchlist.threshold). */
-  threshold?: number;
-  /** Distinct people to return per query (default 5). */
-  k?: number;
-  /** Allows a threshold below the calibrated one for this call (raises false alerts). */
-  force?: boolean;
-}
-
-export interface MatchCandidate {
-  id: string;
-  /** Cosine similarity of the person's best template. */
-  score: number;
-}
-
-export interface MatchResult {
-  /** Best k distinct people, best first, reported even below the threshold. */
-  candidates: MatchCandidate[];
-  /** best.score >= threshold. */
-  alert: boolean;
-  best: MatchCandidate | null;
-}
-
-export interface WatchlistEntry {
-  id: string;
-  templates: number;
-  metadata: Record<string, unknown> | undefined;
-}
-
-export interface RecallOptions {
-  /** Query vectors (n x dim, L2-normalised). Default: templates sampled from the watchlist. */
-  queries?: Float32Array;
-  /** Neighbours compared (default 10, capped at templateCount). */
-  k?: number;
-  /** Sampled queries when none are given (default 200). */
-  samples?: number;
-  /** Seed of the sampling (default 1). */
-  seed?: number;
-}
-
-export interface RecallReport {
-  index: WatchlistIndexKind;
-  /** Mean over queries of |approximate top-k ∩ exact top-k| / |exact top-k| (templates). */
-  recall: number;
-  k: number;
-  queries: number;
-  /** True when the search is exact (flat, or ivf before training): recall is 1 by construction. */
-  exact: boolean;
-}
-
-/** What the native watchlist index was compiled with. */
-export interface WatchlistBuildInfo {
-  faiss: string | null;
-  gpu: boolean;
-  kinds: string[];
-}
-
-// ------------------------------------------------------ native binding ----
-
-interface NativeSearchResult {
-  scores: Float32Array;
-  ids: BigInt64Array;
-}
-
-interface NativeWatchIndex {
-  add(ids: Float64Array | BigInt64Array, vectors: Float32Array): Promise<void>;
-  remove(ids: Float64Array | BigInt64Array): Promise<number>;
-  search(queries: Float32Array, k: number, exact?: boolean): Promise<NativeSearchResult>;
-  vectors(ids: Float64Array | BigInt64Array): Promise<Float32Array>;
-  ids(): Promise<BigInt64Array>;
-  train(): Promise<void>;
-  compact(): Promise<number>;
-  serialize(): Promise<Uint8Array>;
-  load(bytes: Uint8Array): Promise<void>;
-  readonly size: number;
-  readonly tombstones: number;
-  readonly trained: boolean;
-  readonly dim: number;
-  readonly kind: WatchlistIndexKind;
-}
-
-interface NativeIndexOptions {
-  dim: number;
-  kind: WatchlistIndexKind;
-  M: number;
-  efSearch: number;
-  efConstruction: number;
-  nlist: number;
-  nprobe: number;
-}
-
-type NativeWatchIndexClass = new (options: NativeIndexOptions) => NativeWatchIndex;
-
-function nativeIndexClass(): NativeWatchIndexClass {
-  const ctor = native().WatchIndex;
-  if (typeof ctor !== 'function') {
-    throw new NativeError('This build of the livefr native core has no watchlist index (it was compiled without FAISS: LIVEFR_WITH_FAISS=OFF).');
-  }
-  return ctor as NativeWatchIndexClass;
-}
-
-/** FAISS version, GPU path and index kinds compiled into the native core. */
-export function watchlistBuildInfo(): WatchlistBuildInfo {
-  const f = native().indexInfo;
-  if (typeof f !== 'function') return { faiss: null, gpu: false, kinds: [] };
-  return (f as () => WatchlistBuildInfo)();
-}
-
-/** Turns a native rejection (plain Error with a code) into livefr's error classes. */
-function mapNativeError(err: unknown, param: string, file?: string): Error {
-  const e = err as { code?: string; message?: string };
-  const msg = e?.message ?? String(err);
-  switch (e?.code) {
-    case 'ERR_LIVEFR_OUT_OF_RANGE':
-      return new LivefrRangeError(param, `${msg}`);
-    case 'ERR_LIVEFR_FILE_FORMAT':
-      return new FileFormatError(file ? `${file}: ${msg}` : msg, { cause: err });
-    case 'ERR_LIVEFR_STATE':
-      return new StateError(msg);
-    default:
-      return err instanceof Error ? err : new NativeError(msg, { cause: err });
-  }
-}
-
-// --------------------------------------------------------------- checks ----
-
-const NORM_TOLERANCE = 1e-3;
-
-/** Float32Array of n x dim finite, non-zero, L2-normalised rows. */
-function checkEmbeddings(param: string, value: unknown, dim: number): Float32Array {
-  if (!(value instanceof Float32Array)) throw invalidType(param, `a Float32Array of n x ${dim} values`, value);
-  if (value.length === 0 || value.length % dim !== 0) {
-    throw outOfRange(param, `a length that is a positive multiple of dim ${dim}`, value);
-  }
-  checkVectors(param, value, dim);
-  for (let r = 0; r < value.length / dim; r++) {
-    let ss = 0;
-    for (let i = r * dim; i < (r + 1) * dim; i++) ss += value[i]! * value[i]!;
-    if (ss === 0) throw outOfRange(param, `non-zero vectors (row ${r} is all zeros)`, value);
-    const norm = Math.sqrt(ss);
-    if (Math.abs(norm - 1) > NORM_TOLERANCE) {
-      throw outOfRange(param, `L2-normalised rows (row ${r} has norm ${norm.toPrecision(6)})`, value);
-    }
-  }
-  return value;
-}
-
-function checkThreshold(param: string, value: unknown): number {
-  return checkNumber(param, value);
-}
-
-function checkCalibration(value: unknown): ThresholdCalibration {
-  const o = checkOptions('options.calibration', value, ['targetFPIR', 'watchlistSize', 'method', 'interval']);
-  if (!isPlainObject(value)) throw invalidType('options.calibration', 'a calibration object', value);
-  const out: ThresholdCalibration = {
-    targetFPIR: checkNumber('options.calibration.targetFPIR', o.targetFPIR, 0, 1),
-    watchlistSize: checkInteger('options.calibration.watchlistSize', o.watchlistSize, 1),
-  };
-  if (o.method !== undefined) out.method = checkString('options.calibration.method', o.method);
-  if (o.interval !== undefined) {
-    const iv = o.interval;
-    if (!Array.isArray(iv) || iv.length !== 2 || typeof iv[0] !== 'number' || typeof iv[1] !== 'number') {
-      throw invalidType('options.calibration.interval', 'a [low, high] pair of numbers', iv);
-    }
-    if (Number.isNaN(iv[0]) || Number.isNaN(iv[1]) || iv[0] > iv[1]) {
-      throw outOfRange('options.calibration.interval', 'a [low, high] pair with low <= high', iv);
-    }
-    out.interval = [iv[0], iv[1]];
-  }
-  return out;
-}
-
-/** A JSON-safe deep copy of user metadata (what save() will write). */
-function copyMetadata(value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (!isPlainObject(value)) throw invalidType('metadata', 'a plain object of JSON values', value);
-  let text: string;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    throw invalidType('metadata', `a plain object of JSON values (${(err as Error).message})`, value);
-  }
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-/** Deterministic PRNG for reproducible sampling. */
-const rng = seededRandom;
-
-// ----------------------------------------------------------- file format ----
-//
-//   offset  size  field
-//   0       8     magic "LFRWATCH"
-//   8       4     format version (u32 LE) = 1
-//   12      4     flags (u32 LE) = 0
-//   16      8     JSON length J (u64 LE)
-//   24      8     index length X (u64 LE)
-//   32      J     JSON metadata (UTF-8)
-//   32+J    X     native index bytes (LFIX header + FAISS write_index)
-//   32+J+X  32    SHA-256 of bytes [0, 32+J+X)
-
-const MAGIC = Buffer.from('LFRWATCH', 'latin1');
-const FORMAT_VERSION = 1;
-const HEADER_SIZE = 32;
-const DIGEST_SIZE = 32;
-
-interface FilePerson {
-  id: string;
-  templates: number[];
-  metadata?: Record<string, unknown>;
-}
-
-interface FileJson {
-  format: 'livefr-watchlist';
-  dim: number;
-  index: WatchlistIndexKind;
-  hnsw: Required<HnswOptions>;
-  ivf: Required<IvfOptions>;
-  threshold: number;
-  calibration: (Omit<CalibrationRecord, 'interval'> & { interval?: [number | string, number | string] }) | null;
-  nextTemplateId: number;
-  people: FilePerson[];
-}
-
-function encodeBound(v: number): number | string {
-  return Number.isFinite(v) ? v : String(v);
-}
-function decodeBound(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return NaN;
-}
+  WATCHLIST_INDEX_KINDS,
+  type CalibrationRecord,
+  type HnswOptions,
+  type IvfOptions,
+  type MatchCandidate,
+  type MatchOptions,
+  type MatchResult,
+  type RecallOptions,
+  type RecallReport,
+  type SetThresholdOptions,
+  type WatchlistEntry,
+  type WatchlistIndexKind,
+  type WatchlistOptions,
+} from './types.js';
 
 // ------------------------------------------------------------ Watchlist ----
 
@@ -342,10 +57,8 @@ export class Watchlist {
   #templateCount = 0;
   #maxTemplates = 0;
   #nextTemplateId = 0;
-  #threshold: number;
-  #calibration: CalibrationRecord | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  #pending = 0;
+  readonly #governor: ThresholdGovernor;
+  readonly #queue = new MutationQueue();
 
   constructor(options: WatchlistOptions) {
     const o = checkOptions('options', options, ['dim', 'index', 'hnsw', 'ivf', 'threshold']);
@@ -371,9 +84,8 @@ export class Watchlist {
       nprobe: v.nprobe === undefined ? Math.min(8, nlist) : checkInteger('options.ivf.nprobe', v.nprobe, 1, nlist),
       trainSize: v.trainSize === undefined ? 39 * nlist : checkInteger('options.ivf.trainSize', v.trainSize, nlist),
     };
-    this.#threshold = o.threshold === undefined ? 0.5 : checkThreshold('options.threshold', o.threshold);
-    const Ctor = nativeIndexClass();
-    this.#native = new Ctor({
+    this.#governor = new ThresholdGovernor(o.threshold === undefined ? 0.5 : checkThreshold('options.threshold', o.threshold));
+    this.#native = createNativeIndex({
       dim: this.dim,
       kind: this.indexKind,
       M: this.#hnsw.M,
@@ -428,11 +140,12 @@ export class Watchlist {
 
   /** Alert threshold on cosine similarity. */
   get threshold(): number {
-    return this.#threshold;
+    return this.#governor.threshold;
   }
   /** The calibration recorded with the threshold, if any. */
   get calibration(): CalibrationRecord | undefined {
-    return this.#calibration === undefined ? undefined : structuredClone(this.#calibration);
+    const c = this.#governor.calibration;
+    return c === undefined ? undefined : structuredClone(c);
   }
 
   /**
@@ -441,39 +154,14 @@ export class Watchlist {
    * (more false alerts than calibrated) throws a RangeError unless `force`.
    */
   setThreshold(threshold: number, options?: SetThresholdOptions): void {
-    const t = checkThreshold('threshold', threshold);
-    const o = checkOptions('options', options, ['calibration', 'force']);
-    const force = o.force === undefined ? false : checkBoolean('options.force', o.force);
-    const cal = o.calibration === undefined ? undefined : checkCalibration(o.calibration);
-    this.#guardThreshold('threshold', t, force);
-    this.#threshold = t;
-    if (cal !== undefined) this.#calibration = { ...cal, threshold: t, setAt: new Date().toISOString() };
-  }
-
-  /** A threshold below the calibrated one raises more false alerts: refused unless forced. */
-  #guardThreshold(param: string, t: number, force: boolean): void {
-    if (this.#calibration !== undefined && t < this.#calibration.threshold && !force) {
-      throw new LivefrRangeError(
-        param,
-        `Expected ${param} >= the calibrated threshold ${this.#calibration.threshold} (calibrated for FPIR ${this.#calibration.targetFPIR} at ` +
-          `${this.#calibration.watchlistSize} people) but received ${t}: a lower threshold raises more false alerts; pass { force: true } to override`,
-      );
-    }
+    this.#governor.set(threshold, options);
   }
 
   // -------------------------------------------------------- mutations ----
 
   /** Runs mutations one at a time, in call order. */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run.finally(() => {
-      this.#pending--;
-    });
+    return this.#queue.run(fn);
   }
 
   /**
@@ -487,7 +175,7 @@ export class Watchlist {
     let vectors = checkEmbeddings('embeddings', embeddings, this.dim);
     const meta = copyMetadata(metadata);
     // Waiting behind other mutations: copy, so the caller may reuse its buffer.
-    if (this.#pending > 0) vectors = vectors.slice();
+    if (this.#queue.pending > 0) vectors = vectors.slice();
     return this.#insert([{ id: key, embeddings: vectors, metadata: meta }], vectors, 'embeddings');
   }
 
@@ -623,8 +311,8 @@ export class Watchlist {
     const queries = checkEmbeddings('embeddings', embeddings, this.dim);
     const o = checkOptions('options', options, ['threshold', 'k', 'force']);
     const k = o.k === undefined ? 5 : checkInteger('options.k', o.k, 1, 10000);
-    const threshold = o.threshold === undefined ? this.#threshold : checkThreshold('options.threshold', o.threshold);
-    this.#guardThreshold('options.threshold', threshold, o.force === undefined ? false : checkBoolean('options.force', o.force));
+    const threshold = o.threshold === undefined ? this.#governor.threshold : checkThreshold('options.threshold', o.threshold);
+    this.#governor.guard('options.threshold', threshold, o.force === undefined ? false : checkBoolean('options.force', o.force));
     const n = queries.length / this.dim;
     // Each person holds at most maxTemplates templates, so the best k x
     // maxTemplates templates always contain the best k distinct people.
@@ -666,7 +354,7 @@ export class Watchlist {
       let queries = given;
       if (queries === undefined) {
         const all = [...this.#owner.keys()];
-        const rand = rng(seed);
+        const rand = seededRandom(seed);
         const pick = new Float64Array(Math.min(samples, all.length));
         for (let i = 0; i < pick.length; i++) {
           const j = i + Math.floor(rand() * (all.length - i));
@@ -699,83 +387,37 @@ export class Watchlist {
     const target = checkString('path', file);
     return this.#enqueue(async () => {
       const indexBytes = await this.#native.serialize();
-      const cal = this.#calibration;
-      const json: FileJson = {
-        format: 'livefr-watchlist',
-        dim: this.dim,
-        index: this.indexKind,
-        hnsw: this.#hnsw,
-        ivf: this.#ivf,
-        threshold: this.#threshold,
-        calibration:
-          cal === undefined
-            ? null
-            : { ...cal, interval: cal.interval === undefined ? undefined : [encodeBound(cal.interval[0]), encodeBound(cal.interval[1])] },
-        nextTemplateId: this.#nextTemplateId,
-        people: [...this.#people].map(([id, p]) => (p.metadata === undefined ? { id, templates: p.templates } : { id, templates: p.templates, metadata: p.metadata })),
-      };
-      const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
-      const header = Buffer.alloc(HEADER_SIZE);
-      MAGIC.copy(header, 0);
-      header.writeUInt32LE(FORMAT_VERSION, 8);
-      header.writeUInt32LE(0, 12);
-      header.writeBigUInt64LE(BigInt(jsonBytes.length), 16);
-      header.writeBigUInt64LE(BigInt(indexBytes.length), 24);
-      const digest = createHash('sha256').update(header).update(jsonBytes).update(indexBytes).digest();
-      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writev([header, jsonBytes, indexBytes, digest]);
-        await fh.sync();
-      } catch (err) {
-        await fh.close().catch(() => undefined);
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
-      await fh.close();
-      try {
-        await rename(tmp, target);
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
+      await writeFileAtomic(target, encodeWatchlist(this.#toJson(), indexBytes));
     });
+  }
+
+  /** The JSON description save() writes. */
+  #toJson(): FileJson {
+    const cal = this.#governor.calibration;
+    return {
+      format: 'livefr-watchlist',
+      dim: this.dim,
+      index: this.indexKind,
+      hnsw: this.#hnsw,
+      ivf: this.#ivf,
+      threshold: this.#governor.threshold,
+      calibration:
+        cal === undefined
+          ? null
+          : { ...cal, interval: cal.interval === undefined ? undefined : [encodeBound(cal.interval[0]), encodeBound(cal.interval[1])] },
+      nextTemplateId: this.#nextTemplateId,
+      people: [...this.#people].map(([id, p]) => (p.metadata === undefined ? { id, templates: p.templates } : { id, templates: p.templates, metadata: p.metadata })),
+    };
   }
 
   /** Loads a file written by save(). Any damage is a FileFormatError naming the file. */
   static async load(file: string): Promise<Watchlist> {
     const source = checkString('path', file);
-    const bad = (what: string, cause?: unknown) => new FileFormatError(`${source}: ${what}`, cause === undefined ? undefined : { cause });
-    let bytes: Buffer;
+    const bad = fileError(source);
+    const decoded = decodeWatchlist(await readWatchlistBytes(source), source);
+    const wl = Watchlist.#fromJson(decoded.json, bad);
     try {
-      bytes = await readFile(source);
-    } catch (err) {
-      throw bad(`cannot read the watchlist file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
-    }
-    if (bytes.length < HEADER_SIZE + DIGEST_SIZE) throw bad(`too short for a livefr watchlist (${bytes.length} bytes)`);
-    if (!bytes.subarray(0, 8).equals(MAGIC)) throw bad('not a livefr watchlist (bad magic)');
-    const version = bytes.readUInt32LE(8);
-    if (version !== FORMAT_VERSION) throw bad(`format version ${version} is not supported (this livefr reads version ${FORMAT_VERSION})`);
-    const jsonLen = bytes.readBigUInt64LE(16);
-    const indexLen = bytes.readBigUInt64LE(24);
-    const expected = BigInt(HEADER_SIZE) + jsonLen + indexLen + BigInt(DIGEST_SIZE);
-    if (expected !== BigInt(bytes.length)) {
-      throw bad(`truncated or extended: the header announces ${expected} bytes, the file has ${bytes.length}`);
-    }
-    const body = bytes.subarray(0, bytes.length - DIGEST_SIZE);
-    const digest = createHash('sha256').update(body).digest();
-    if (!digest.equals(bytes.subarray(bytes.length - DIGEST_SIZE))) throw bad('SHA-256 checksum mismatch (the file is corrupt or was modified)');
-    const jsonEnd = HEADER_SIZE + Number(jsonLen);
-    let json: unknown;
-    try {
-      json = JSON.parse(bytes.subarray(HEADER_SIZE, jsonEnd).toString('utf8'));
-    } catch (err) {
-      throw bad('metadata is not valid JSON', err);
-    }
-    const wl = Watchlist.#fromJson(json, bad);
-    const indexBytes = bytes.subarray(jsonEnd, bytes.length - DIGEST_SIZE);
-    try {
-      await wl.#native.load(indexBytes);
+      await wl.#native.load(decoded.index);
     } catch (err) {
       throw mapNativeError(err, 'path', source);
     }
@@ -788,9 +430,7 @@ export class Watchlist {
     return wl;
   }
 
-  static #fromJson(json: unknown, bad: (what: string) => FileFormatError): Watchlist {
-    if (!isPlainObject(json) || json.format !== 'livefr-watchlist') throw bad('metadata is not a livefr watchlist description');
-    const j = json as unknown as FileJson;
+  static #fromJson(j: FileJson, bad: (what: string) => Error): Watchlist {
     let wl: Watchlist;
     try {
       wl = new Watchlist({
@@ -809,13 +449,12 @@ export class Watchlist {
           ...(c.method !== undefined ? { method: c.method } : {}),
           ...(c.interval !== undefined ? { interval: [decodeBound(c.interval[0]), decodeBound(c.interval[1])] } : {}),
         });
-        wl.#calibration = { ...cal, threshold: c.threshold, setAt: c.setAt };
+        wl.#governor.restore({ ...cal, threshold: c.threshold, setAt: c.setAt });
       }
     } catch (err) {
       throw bad(`invalid options in the metadata: ${(err as Error).message}`);
     }
     if (!Number.isSafeInteger(j.nextTemplateId) || j.nextTemplateId < 0) throw bad('invalid nextTemplateId');
-    if (!Array.isArray(j.people)) throw bad('people is not an array');
     for (const p of j.people as unknown[]) {
       if (!isPlainObject(p) || typeof p.id !== 'string' || p.id.length === 0 || !Array.isArray(p.templates) || p.templates.length === 0) {
         throw bad('invalid person record');

@@ -1,0 +1,160 @@
+/**
+ * The watchlist file format, version 1: bytes in, bytes out.
+ *
+ *   offset  size  field
+ *   0       8     magic "LFRWATCH"
+ *   8       4     format version (u32 LE) = 1
+ *   12      4     flags (u32 LE) = 0
+ *   16      8     JSON length J (u64 LE)
+ *   24      8     index length X (u64 LE)
+ *   32      J     JSON description (UTF-8): options, threshold, calibration, people
+ *   32+J    X     native index bytes (LFIX header + FAISS write_index)
+ *   32+J+X  32    SHA-256 of bytes [0, 32+J+X)
+ *
+ * `encodeWatchlist` / `decodeWatchlist` turn a description plus index bytes
+ * into file bytes and back, checking everything the layout promises (sizes,
+ * magic, version, checksum, JSON schema); `writeFileAtomic` and
+ * `readWatchlistBytes` move bytes to and from disk (a temporary file beside
+ * the target, flushed, then renamed over it: a crash leaves the old or the
+ * new file). What the index bytes mean is the native core's business
+ * (native/src/index/store.cc, which validates them again on load).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { FileFormatError } from '../errors.js';
+import { isPlainObject } from '../validate.js';
+import type { CalibrationRecord, HnswOptions, IvfOptions, WatchlistIndexKind } from './types.js';
+
+export const MAGIC = Buffer.from('LFRWATCH', 'latin1');
+export const FORMAT_VERSION = 1;
+export const HEADER_SIZE = 32;
+export const DIGEST_SIZE = 32;
+
+/** One person as the file stores it. */
+export interface FilePerson {
+  id: string;
+  /** Template ids (the native index's ids for this person's vectors). */
+  templates: number[];
+  metadata?: Record<string, unknown>;
+}
+
+/** The JSON description of a watchlist, as written. */
+export interface FileJson {
+  format: 'livefr-watchlist';
+  dim: number;
+  index: WatchlistIndexKind;
+  hnsw: Required<HnswOptions>;
+  ivf: Required<IvfOptions>;
+  threshold: number;
+  /** Interval bounds that are not finite are written as strings ('Infinity', '-Infinity'). */
+  calibration: (Omit<CalibrationRecord, 'interval'> & { interval?: [number | string, number | string] }) | null;
+  nextTemplateId: number;
+  people: FilePerson[];
+}
+
+/** What a file holds once its layout and checksum are verified. */
+export interface DecodedWatchlist {
+  /** The JSON description: parsed, with its top-level shape checked (format tag, people array). */
+  json: FileJson;
+  /** The native index bytes (a view into the file's bytes). */
+  index: Uint8Array;
+}
+
+/** Interval bound to JSON: non-finite bounds become strings. */
+export function encodeBound(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
+}
+
+/** Interval bound from JSON; anything unexpected is NaN (rejected by the calibration check). */
+export function decodeBound(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return NaN;
+}
+
+/** The file's bytes, as chunks to write in order: header, JSON, index, SHA-256. */
+export function encodeWatchlist(json: FileJson, index: Uint8Array): Buffer[] {
+  const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
+  const header = Buffer.alloc(HEADER_SIZE);
+  MAGIC.copy(header, 0);
+  header.writeUInt32LE(FORMAT_VERSION, 8);
+  header.writeUInt32LE(0, 12);
+  header.writeBigUInt64LE(BigInt(jsonBytes.length), 16);
+  header.writeBigUInt64LE(BigInt(index.length), 24);
+  const digest = createHash('sha256').update(header).update(jsonBytes).update(index).digest();
+  return [header, jsonBytes, Buffer.from(index.buffer, index.byteOffset, index.byteLength), digest];
+}
+
+/**
+ * Checks a file's layout and checksum and parses its JSON. `source` names
+ * the file in errors. Any damage is a FileFormatError saying what is wrong.
+ */
+export function decodeWatchlist(bytes: Uint8Array, source: string): DecodedWatchlist {
+  const bad = fileError(source);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < HEADER_SIZE + DIGEST_SIZE) throw bad(`too short for a livefr watchlist (${b.length} bytes)`);
+  if (!b.subarray(0, 8).equals(MAGIC)) throw bad('not a livefr watchlist (bad magic)');
+  const version = b.readUInt32LE(8);
+  if (version !== FORMAT_VERSION) throw bad(`format version ${version} is not supported (this livefr reads version ${FORMAT_VERSION})`);
+  const jsonLen = b.readBigUInt64LE(16);
+  const indexLen = b.readBigUInt64LE(24);
+  const expected = BigInt(HEADER_SIZE) + jsonLen + indexLen + BigInt(DIGEST_SIZE);
+  if (expected !== BigInt(b.length)) {
+    throw bad(`truncated or extended: the header announces ${expected} bytes, the file has ${b.length}`);
+  }
+  const body = b.subarray(0, b.length - DIGEST_SIZE);
+  const digest = createHash('sha256').update(body).digest();
+  if (!digest.equals(b.subarray(b.length - DIGEST_SIZE))) throw bad('SHA-256 checksum mismatch (the file is corrupt or was modified)');
+  const jsonEnd = HEADER_SIZE + Number(jsonLen);
+  let json: unknown;
+  try {
+    json = JSON.parse(b.subarray(HEADER_SIZE, jsonEnd).toString('utf8'));
+  } catch (err) {
+    throw bad('metadata is not valid JSON', err);
+  }
+  if (!isPlainObject(json) || json.format !== 'livefr-watchlist') throw bad('metadata is not a livefr watchlist description');
+  if (!Array.isArray(json.people)) throw bad('people is not an array');
+  return { json: json as unknown as FileJson, index: b.subarray(jsonEnd, b.length - DIGEST_SIZE) };
+}
+
+/** A FileFormatError factory naming the file. */
+export function fileError(source: string): (what: string, cause?: unknown) => FileFormatError {
+  return (what, cause) => new FileFormatError(`${source}: ${what}`, cause === undefined ? undefined : { cause });
+}
+
+/** Reads a watchlist file's bytes; a file that cannot be read is a FileFormatError naming it. */
+export async function readWatchlistBytes(source: string): Promise<Buffer> {
+  try {
+    return await readFile(source);
+  } catch (err) {
+    throw fileError(source)(`cannot read the watchlist file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+  }
+}
+
+/**
+ * Writes chunks to `target` atomically: a temporary file beside it
+ * (`.<name>.<pid>.<hex>.tmp`), flushed to disk, then renamed over the
+ * target, so a crash leaves either the old or the new file. The temporary
+ * file is removed when writing fails.
+ */
+export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writev([...chunks]);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
