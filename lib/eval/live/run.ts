@@ -1,0 +1,435 @@
+/**
+ * Runs a detector (+ optional landmark stage) and an embedder over a
+ * live-like set (set.ts) as a deployment would: enrol each watchlist person
+ * from their clean image, then detect on every whole frame (with the
+ * detector's tiling plan), embed every detected face and search it against
+ * the watchlist (exact inner product, as the flat FAISS index).
+ *
+ * Per-frame results (faces, embeddings, detection time) are cached as JSON
+ * lines under `<cacheDir>/live/<set key>/<config key>.jsonl`, so figures for
+ * another FPIR or score rule take seconds.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Detector } from '../../detector.js';
+import { loadLandmarkStage, type LandmarkStage, type LandmarkStageName } from '../../detectors/landmark-stage.js';
+import { Embedder } from '../../embedder.js';
+import { invalidType } from '../../errors.js';
+import { loadImage, type Frame } from '../../frame.js';
+import type { Face } from '../../types.js';
+import { checkOptions } from '../../validate.js';
+import { Progress } from '../../cli/progress.js';
+import { frameBytes } from './render.js';
+import { FOOTPRINT, type LiveSet } from './set.js';
+import { liveFigures, type LiveFigures, type LiveRecords } from './metrics.js';
+
+export interface LiveConfig {
+  /** Detector family (optional for registry models). */
+  detector?: string;
+  /** Detector .onnx path or registry name (default: the registry's default). */
+  detectorModel?: string;
+  minScore?: number;
+  /** Tiling (Detector.detect options). */
+  tile?: 'auto' | boolean;
+  smallestFace?: number;
+  maxTiles?: number;
+  /** Landmark stage on the detector's boxes (default none: the detector's own points). */
+  landmarks?: LandmarkStageName;
+  landmarkModel?: string;
+  /** Embedder .onnx path or registry name (default: the registry's default). */
+  embedderModel?: string;
+  embedderMean?: [number, number, number];
+  embedderStd?: [number, number, number];
+  embedderOrder?: 'rgb' | 'bgr';
+  /** Average the embeddings of the face and its mirror image. */
+  flip?: boolean;
+}
+
+const CONFIG_KEYS = [
+  'detector', 'detectorModel', 'minScore', 'tile', 'smallestFace', 'maxTiles', 'landmarks', 'landmarkModel',
+  'embedderModel', 'embedderMean', 'embedderStd', 'embedderOrder', 'flip',
+] as const;
+
+export interface LiveFace {
+  box: Face['box'];
+  score: number;
+  landmarks: Face['landmarks'];
+  /** Index of the pasted face it was assigned to in its frame, else -1 (scene face or false detection); -2: a duplicate on a pasted face (not searched). */
+  pasted: number;
+}
+
+export interface LiveRunOptions {
+  /** Cache folder (default '.livefr-cache'); null: no disk cache. */
+  cacheDir?: string | null;
+  quiet?: boolean;
+  /** FPIR targets (default 1e-2, 1e-3, 1e-4). */
+  fpirs?: number[];
+}
+
+export interface LiveRun {
+  set: LiveSet;
+  config: LiveConfig;
+  dim: number;
+  /** Watchlist templates (rows) and their person. */
+  templates: Float32Array;
+  templateIds: string[];
+  /** Every detected face of every frame, its frame and embedding row. */
+  faces: (LiveFace & { frame: number })[];
+  embeddings: Float32Array;
+  /** Detection (+ landmark stage) time per frame, ms. */
+  detectMs: number[];
+  embedMs: number[];
+}
+
+export interface LiveResult {
+  figures: LiveFigures;
+  records: LiveRecords;
+  run: LiveRun;
+  timing: { detectMsMedian: number; embedMsPerFace: number; frames: number };
+}
+
+function b64(v: Float32Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+function unb64(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function normalise(v: Float32Array, dim: number): void {
+  for (let r = 0; r * dim < v.length; r++) {
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += v[r * dim + k]! ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < dim; k++) v[r * dim + k]! *= inv;
+  }
+}
+
+function mirrorFrame(f: Frame): Frame {
+  const { width: W, height: H } = f;
+  const out = new Uint8Array(W * H * 3);
+  const src = f.data;
+  for (let y = 0; y < H; y++) {
+    const o = y * W * 3;
+    for (let x = 0; x < W; x++) {
+      const s = o + x * 3;
+      const d = o + (W - 1 - x) * 3;
+      out[d] = src[s]!;
+      out[d + 1] = src[s + 1]!;
+      out[d + 2] = src[s + 2]!;
+    }
+  }
+  return { data: out, width: W, height: H, format: 'rgb' };
+}
+
+function mirrorFace(face: Face, W: number): Face {
+  const m = (p: [number, number]): [number, number] => [W - 1 - p[0], p[1]];
+  const l = face.landmarks;
+  return {
+    box: { x: W - face.box.x - face.box.width, y: face.box.y, width: face.box.width, height: face.box.height },
+    score: face.score,
+    landmarks: l.length === 5 ? [m(l[1]!), m(l[0]!), m(l[2]!), m(l[4]!), m(l[3]!)] : [],
+  };
+}
+
+/** Loaded models of a LiveConfig. */
+export class LiveEncoder {
+  private constructor(
+    readonly detector: Detector,
+    readonly stage: LandmarkStage | null,
+    readonly embedder: Embedder,
+    readonly config: LiveConfig,
+  ) {}
+
+  static async load(config: LiveConfig): Promise<LiveEncoder> {
+    const c = checkOptions('config', config, CONFIG_KEYS) as LiveConfig;
+    const inf = { workers: 1, intraOpNumThreads: 1 };
+    const det = await Detector.load({ ...inf, ...(c.detector ? { family: c.detector } : {}), ...(c.detectorModel ? { model: c.detectorModel } : {}) });
+    let stage: LandmarkStage | null = null;
+    try {
+      if (c.landmarks) stage = await loadLandmarkStage(c.landmarks, { ...inf, ...(c.landmarkModel ? { model: c.landmarkModel } : {}) });
+      const emb = await Embedder.load({
+        ...inf,
+        ...(c.embedderModel ? { family: 'arcface' as const, model: c.embedderModel } : {}),
+        ...(c.embedderMean ? { mean: c.embedderMean } : {}),
+        ...(c.embedderStd ? { std: c.embedderStd } : {}),
+        ...(c.embedderOrder ? { channelOrder: c.embedderOrder } : {}),
+      });
+      return new LiveEncoder(det, stage, emb, c);
+    } catch (err) {
+      await det.close();
+      await stage?.close();
+      throw err;
+    }
+  }
+
+  get dim(): number {
+    return this.embedder.dim;
+  }
+
+  /** Detects (whole frame, tiling per the config) and runs the landmark stage. */
+  async detect(frame: Frame, tiled = true): Promise<Face[]> {
+    const c = this.config;
+    const o: Record<string, unknown> = {};
+    if (c.minScore !== undefined) o.minScore = c.minScore;
+    if (tiled) {
+      if (c.tile !== undefined) o.tile = c.tile;
+      if (c.smallestFace !== undefined) o.smallestFace = c.smallestFace;
+      if (c.maxTiles !== undefined) o.maxTiles = c.maxTiles;
+    }
+    let faces = await this.detector.detect(frame, o);
+    if (this.stage && faces.length) faces = await this.stage.refine(frame, faces);
+    return faces.filter((f) => f.landmarks.length === 5 || !this.detector.landmarks);
+  }
+
+  /** L2-normalised embeddings of the faces (flip-averaged when configured). */
+  async embed(frame: Frame, faces: Face[]): Promise<Float32Array> {
+    const e = await this.embedder.embed(frame, faces);
+    if (this.config.flip && faces.length) {
+      const mf = mirrorFrame(frame);
+      const m = await this.embedder.embed(mf, faces.map((f) => mirrorFace(f, frame.width)));
+      mf.data.fill(0);
+      for (let i = 0; i < e.length; i++) e[i]! += m[i]!;
+      normalise(e, this.dim);
+    }
+    return e;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.detector.close(), this.stage?.close(), this.embedder.close()]);
+  }
+}
+
+async function modelId(v: string | undefined, task: 'detector' | 'embedder' | 'landmarks'): Promise<string> {
+  if (v === undefined) {
+    const { defaultModelName } = await import('../../models/registry.js');
+    try {
+      v = defaultModelName(task);
+    } catch {
+      return 'none';
+    }
+  }
+  const { resolveModel } = await import('../../models/registry.js');
+  const r = await resolveModel(v, { task, progress: false });
+  return r.manifest ? r.manifest.model.sha256 : createHash('sha256').update(r.bytes).digest('hex');
+}
+
+/** A key for everything that changes a run's faces or embeddings. */
+export async function liveConfigKey(c: LiveConfig): Promise<string> {
+  const det = await modelId(c.detectorModel, 'detector');
+  const emb = await modelId(c.embedderModel, 'embedder');
+  const lm = c.landmarks ? await modelId(c.landmarkModel ?? c.landmarks, 'landmarks') : 'none';
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 1, ...c, detectorModel: det, embedderModel: emb, landmarkModel: lm }))
+    .digest('hex');
+}
+
+/** Assigns detections to pasted faces: the nearest detection whose centre is within 0.6 W and width within [0.5 W, 2.5 W]. */
+export function assignDetections(faces: Face[], pasted: { cx: number; cy: number; width: number }[]): number[] {
+  const out = new Array<number>(faces.length).fill(-1);
+  const centre = (f: Face) => [f.box.x + f.box.width / 2, f.box.y + f.box.height / 2] as const;
+  pasted.forEach((p, pi) => {
+    let best = -1;
+    let bestD = Infinity;
+    faces.forEach((f, fi) => {
+      const [x, y] = centre(f);
+      const d = Math.hypot(x - p.cx, y - p.cy);
+      const w = Math.max(f.box.width, f.box.height);
+      if (d <= 0.6 * p.width && w >= 0.5 * p.width && w <= 2.5 * p.width && d < bestD && out[fi] === -1) {
+        best = fi;
+        bestD = d;
+      }
+    });
+    if (best >= 0) out[best] = pi;
+  });
+  // Other detections on a pasted face (duplicates, parts of it) are not searches.
+  faces.forEach((f, fi) => {
+    if (out[fi] !== -1) return;
+    const [x, y] = centre(f);
+    if (pasted.some((p) => Math.abs(x - p.cx) < (FOOTPRINT * p.width) / 2 && Math.abs(y - p.cy) < (FOOTPRINT * p.width) / 2 && Math.hypot(x - p.cx, y - p.cy) < p.width)) out[fi] = -2;
+  });
+  return out;
+}
+
+interface CachedFrame {
+  t: 'frame' | 'enrol';
+  i: number;
+  ms: number;
+  ems: number;
+  faces: LiveFace[];
+  e: string;
+}
+
+/** Runs a config over a set (see the module comment). */
+export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRunOptions = {}): Promise<LiveResult> {
+  const o = checkOptions('options', options, ['cacheDir', 'quiet', 'fpirs'] as const);
+  if (!set || !Array.isArray(set.frames)) throw invalidType('set', 'a LiveSet from buildLiveSet()', set);
+  const cacheDir = o.cacheDir === undefined ? '.livefr-cache' : (o.cacheDir as string | null);
+  const key = await liveConfigKey(config);
+  const cached = new Map<string, CachedFrame>();
+  let file: string | null = null;
+  if (cacheDir !== null) {
+    const dir = path.join(cacheDir, 'live', set.key.slice(0, 24));
+    mkdirSync(dir, { recursive: true });
+    file = path.join(dir, `${key.slice(0, 24)}.jsonl`);
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const r = JSON.parse(line) as CachedFrame;
+          cached.set(`${r.t}:${r.i}`, r);
+        } catch {
+          // a truncated last line (interrupted run) is recomputed
+        }
+      }
+    }
+  }
+  let enc: LiveEncoder | null = null;
+  const encoder = async () => (enc ??= await LiveEncoder.load(config));
+  const get = async (t: 'frame' | 'enrol', i: number, compute: (e: LiveEncoder) => Promise<CachedFrame>): Promise<CachedFrame> => {
+    const k = `${t}:${i}`;
+    const hit = cached.get(k);
+    if (hit) return hit;
+    const r = await compute(await encoder());
+    cached.set(k, r);
+    if (file) appendFileSync(file, JSON.stringify(r) + '\n');
+    return r;
+  };
+  const total = set.watchlist.length + set.frames.length;
+  const progress = new Progress({ label: 'live-like set', total, quiet: Boolean(o.quiet) });
+  try {
+    // Enrolment: the clean image, the face nearest its centre.
+    const tpl: Float32Array[] = [];
+    const tplIds: string[] = [];
+    let dim = 0;
+    for (let i = 0; i < set.watchlist.length; i++) {
+      const w = set.watchlist[i]!;
+      const r = await get('enrol', i, async (e) => {
+        const frame = await loadImage(w.image);
+        const faces = await e.detect(frame, false);
+        const c = [frame.width / 2, frame.height / 2];
+        const near = faces.slice().sort((a, b) => Math.hypot(a.box.x + a.box.width / 2 - c[0]!, a.box.y + a.box.height / 2 - c[1]!) - Math.hypot(b.box.x + b.box.width / 2 - c[0]!, b.box.y + b.box.height / 2 - c[1]!))[0];
+        const emb = near ? await e.embed(frame, [near]) : new Float32Array(0);
+        return { t: 'enrol', i, ms: 0, ems: 0, faces: near ? [{ ...near, pasted: -1 }] : [], e: b64(emb) };
+      });
+      const v = unb64(r.e);
+      if (v.length) {
+        dim = v.length;
+        tpl.push(v);
+        tplIds.push(w.person);
+      }
+      progress.tick();
+    }
+    const templates = new Float32Array(tpl.length * dim);
+    tpl.forEach((v, i) => templates.set(v, i * dim));
+    const faces: (LiveFace & { frame: number })[] = [];
+    const embs: Float32Array[] = [];
+    const detectMs: number[] = [];
+    const embedMs: number[] = [];
+    for (const fr of set.frames) {
+      const r = await get('frame', fr.index, async (e) => {
+        const frame = await loadImage(await frameBytes(set, fr, cacheDir));
+        const t0 = performance.now();
+        const found = await e.detect(frame);
+        const t1 = performance.now();
+        const assigned = assignDetections(found, fr.faces);
+        const searched = found.filter((_, i) => assigned[i] !== -2);
+        const emb = await e.embed(frame, searched);
+        const t2 = performance.now();
+        frame.data.fill(0);
+        return {
+          t: 'frame', i: fr.index, ms: t1 - t0, ems: searched.length ? (t2 - t1) / searched.length : 0,
+          faces: found.map((f, i) => ({ ...f, pasted: assigned[i]! })).filter((f) => f.pasted !== -2), e: b64(emb),
+        };
+      });
+      const v = unb64(r.e);
+      if (r.faces.length) dim = v.length / r.faces.length;
+      r.faces.forEach((f) => faces.push({ ...f, frame: fr.index }));
+      embs.push(v);
+      detectMs.push(r.ms);
+      if (r.faces.length) embedMs.push(r.ems);
+      progress.tick();
+    }
+    progress.finish();
+    const embeddings = new Float32Array(faces.length * dim);
+    let off = 0;
+    for (const v of embs) {
+      embeddings.set(v, off);
+      off += v.length;
+    }
+    const run: LiveRun = { set, config, dim, templates, templateIds: tplIds, faces, embeddings, detectMs, embedMs };
+    const records = liveRecords(run, topOne(run));
+    const med = (a: number[]) => (a.length ? a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]! : NaN);
+    return {
+      figures: liveFigures(records, (o.fpirs as number[] | undefined) ?? [1e-2, 1e-3, 1e-4]),
+      records,
+      run,
+      timing: { detectMsMedian: med(detectMs), embedMsPerFace: med(embedMs), frames: set.frames.length },
+    };
+  } finally {
+    await (enc as LiveEncoder | null)?.close();
+  }
+}
+
+/** Scores of every face against every template: faces x templates, row-major. */
+export function scoreMatrix(run: Pick<LiveRun, 'embeddings' | 'templates' | 'dim'>): Float32Array {
+  const { embeddings: E, templates: T, dim } = run;
+  const n = E.length / dim;
+  const m = T.length / dim;
+  const out = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += E[i * dim + k]! * T[j * dim + k]!;
+      out[i * m + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Top-1 template and score of each face, from a score matrix (default: the raw cosine scores). */
+export function topOne(run: LiveRun, scores: Float32Array = scoreMatrix(run)): { template: Int32Array; score: Float32Array } {
+  const m = run.templateIds.length;
+  const n = run.faces.length;
+  const template = new Int32Array(n).fill(-1);
+  const score = new Float32Array(n).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const s = scores[i * m + j]!;
+      if (s > score[i]!) {
+        score[i] = s;
+        template[i] = j;
+      }
+    }
+  }
+  return { template, score };
+}
+
+/** The protocol's records from a run and a top-1 per face. */
+export function liveRecords(run: LiveRun, top: { template: Int32Array; score: Float32Array }): LiveRecords {
+  const hitByPasted = new Map<string, number>();
+  run.faces.forEach((f, i) => {
+    if (f.pasted >= 0) hitByPasted.set(`${f.frame}:${f.pasted}`, i);
+  });
+  const pasted: LiveRecords['pasted'] = [];
+  const mated: LiveRecords['mated'] = [];
+  for (const fr of run.set.frames) {
+    fr.faces.forEach((p, pi) => {
+      const fi = hitByPasted.get(`${fr.index}:${pi}`);
+      pasted.push({ width: p.width, mated: p.mated, detected: fi !== undefined });
+      if (!p.mated) return;
+      if (fi === undefined) mated.push({ width: p.width, score: -Infinity, hit: false });
+      else {
+        const t = top.template[fi]!;
+        mated.push({ width: p.width, score: top.score[fi]!, hit: t >= 0 && run.templateIds[t] === p.person });
+      }
+    });
+  }
+  const matedFace = (f: LiveFace & { frame: number }) => f.pasted >= 0 && run.set.frames[f.frame]!.faces[f.pasted]!.mated;
+  const nonMated: number[] = [];
+  run.faces.forEach((f, i) => {
+    if (!matedFace(f)) nonMated.push(top.score[i]!);
+  });
+  return { pasted, mated, nonMated };
+}
