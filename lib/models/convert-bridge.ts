@@ -40,7 +40,9 @@ function converterFiles(name: ModelSpec['converter']): string[] {
   if (name === 'tfjs-graph') {
     files.push(path.join(convert, 'tfjs-graph.js'));
     walk(path.join(convert, 'graph'));
-  } else walk(path.join(convert, 'faceapi'));
+  } else if (name === 'tflite') walk(path.join(convert, 'tflite'));
+  else if (name === 'onnx') return [];
+  else walk(path.join(convert, 'faceapi'));
   return files;
 }
 
@@ -118,6 +120,15 @@ export async function convertSpec(spec: ModelSpec, packageDir: string): Promise<
     const convert = await importConverter('../convert/tfjs-graph.js', 'convertGraphModel', spec);
     const json = path.join(packageDir, spec.source.files.find((f) => f.endsWith('.json'))!);
     return asBytes(spec, await convert(json, spec.convertOptions ?? {}));
+  }
+  if (spec.converter === 'onnx') {
+    // Shipped as ONNX: copied as is (the registry then checks it runs and records its sha256).
+    const { readFileSync } = await import('node:fs');
+    return { bytes: new Uint8Array(readFileSync(path.join(packageDir, spec.source.files[0]!))) };
+  }
+  if (spec.converter === 'tflite') {
+    const convert = await importConverter('../convert/tflite/index.js', 'convertTfliteModel', spec);
+    return asBytes(spec, await convert(path.join(packageDir, spec.source.files[0]!), spec.convertOptions ?? {}));
   }
   const convert = await importConverter('../convert/faceapi/index.js', 'convertFaceApiModel', spec);
   return asBytes(spec, await convert(spec.sourceId, { modelDir: path.join(packageDir, 'model') }));

@@ -16,7 +16,8 @@ export async function probeModel(file: string, input: { width: number; height: n
     const inputName = pool.inputNames[0]!;
     const shape = pool.inputShapes[inputName] ?? [];
     const nhwc = shape.length === 4 && Number(shape[3]) === 3 && Number(shape[1]) !== 3;
-    const dims = nhwc ? [1, input.height, input.width, 3] : [1, 3, input.height, input.width];
+    const ch = typeof shape[1] === 'number' && shape[1] > 0 ? shape[1] : 3; // 1 for gray nets (fr-landmark)
+    const dims = nhwc ? [1, input.height, input.width, 3] : [1, ch, input.height, input.width];
     const data = new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.5);
     const t0 = performance.now();
     const r = await pool.run({ [inputName]: { data, dims } });

@@ -106,12 +106,14 @@ function printIdentify(label: string, r: IdentifyResult): void {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'live') return (await import('./eval-live.js')).runEvalLive(rest);
   if (sub !== 'verify' && sub !== 'identify') {
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      process.stdout.write(usage('eval verify', '--data DIR [options]', VERIFY) + '\n\n' + usage('eval identify', '--data DIR [options]', IDENTIFY) + '\n');
+      const { LIVE_FLAGS } = await import('./eval-live.js');
+      process.stdout.write(usage('eval verify', '--data DIR [options]', VERIFY) + '\n\n' + usage('eval identify', '--data DIR [options]', IDENTIFY) + '\n\n' + usage('eval live', '--data DIR --scenes DIR [options]', LIVE_FLAGS) + '\n');
       return sub === undefined ? 2 : 0;
     }
-    throw new UsageError('subcommand', `Unknown eval subcommand ${JSON.stringify(sub)}: expected verify or identify`);
+    throw new UsageError('subcommand', `Unknown eval subcommand ${JSON.stringify(sub)}: expected verify, identify or live`);
   }
   const spec = sub === 'verify' ? VERIFY : IDENTIFY;
   const { flags, positional } = parseArgs(rest, spec);

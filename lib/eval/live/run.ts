@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Detector } from '../../detector.js';
+import { MtcnnDetector } from '../../detectors/mtcnn.js';
 import { loadLandmarkStage, type LandmarkStage, type LandmarkStageName } from '../../detectors/landmark-stage.js';
 import { Embedder } from '../../embedder.js';
 import { invalidType } from '../../errors.js';
@@ -133,10 +134,25 @@ function mirrorFace(face: Face, W: number): Face {
   };
 }
 
+/** MTCNN behind the Detector calls the runner makes (smallestFace -> minFace). */
+class MtcnnAsDetector {
+  readonly landmarks = true;
+  private constructor(private readonly m: MtcnnDetector) {}
+  static async load(inf: { workers: number; intraOpNumThreads: number }): Promise<MtcnnAsDetector> {
+    return new MtcnnAsDetector(await MtcnnDetector.load(inf));
+  }
+  detect(frame: Frame, o?: { smallestFace?: number; minScore?: number }): Promise<Face[]> {
+    return this.m.detect(frame, { minFace: Math.max(12, o?.smallestFace ?? 24) });
+  }
+  close(): Promise<void> {
+    return this.m.close();
+  }
+}
+
 /** Loaded models of a LiveConfig. */
 export class LiveEncoder {
   private constructor(
-    readonly detector: Detector,
+    readonly detector: Pick<Detector, 'detect' | 'close' | 'landmarks'>,
     readonly stage: LandmarkStage | null,
     readonly embedder: Embedder,
     readonly config: LiveConfig,
@@ -145,7 +161,9 @@ export class LiveEncoder {
   static async load(config: LiveConfig): Promise<LiveEncoder> {
     const c = checkOptions('config', config, CONFIG_KEYS) as LiveConfig;
     const inf = { workers: 1, intraOpNumThreads: 1 };
-    const det = await Detector.load({ ...inf, ...(c.detector ? { family: c.detector } : {}), ...(c.detectorModel ? { model: c.detectorModel } : {}) });
+    const det = c.detector === 'mtcnn'
+      ? await MtcnnAsDetector.load(inf)
+      : await Detector.load({ ...inf, ...(c.detector ? { family: c.detector } : {}), ...(c.detectorModel ? { model: c.detectorModel } : {}) });
     let stage: LandmarkStage | null = null;
     try {
       if (c.landmarks) stage = await loadLandmarkStage(c.landmarks, { ...inf, ...(c.landmarkModel ? { model: c.landmarkModel } : {}) });
@@ -225,6 +243,16 @@ export async function liveConfigKey(c: LiveConfig): Promise<string> {
     .digest('hex');
 }
 
+/** A key for what changes a run's detected faces (detector, tiling, landmark stage). */
+export async function liveDetectorKey(c: LiveConfig): Promise<string> {
+  const det = await modelId(c.detectorModel, 'detector');
+  const lm = c.landmarks ? await modelId(c.landmarkModel ?? c.landmarks, 'landmarks') : 'none';
+  const { detector, minScore, tile, smallestFace, maxTiles, landmarks } = c;
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 1, detector, minScore, tile, smallestFace, maxTiles, landmarks, detectorModel: det, landmarkModel: lm }))
+    .digest('hex');
+}
+
 /** Assigns detections to pasted faces: the nearest detection whose centre is within 0.6 W and width within [0.5 W, 2.5 W]. */
 export function assignDetections(faces: Face[], pasted: { cx: number; cy: number; width: number }[]): number[] {
   const out = new Array<number>(faces.length).fill(-1);
@@ -285,6 +313,24 @@ export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRun
       }
     }
   }
+  // Detections alone are cached per detector configuration, so another embedder reuses them.
+  const detCache = new Map<number, { i: number; ms: number; faces: Face[] }>();
+  let detFile: string | null = null;
+  if (file) {
+    detFile = path.join(path.dirname(file), `${(await liveDetectorKey(config)).slice(0, 24)}.det.jsonl`);
+    if (existsSync(detFile)) {
+      for (const line of readFileSync(detFile, 'utf8').split('\n')) {
+        try {
+          if (line) {
+            const r = JSON.parse(line) as { i: number; ms: number; faces: Face[] };
+            detCache.set(r.i, r);
+          }
+        } catch {
+          // truncated last line
+        }
+      }
+    }
+  }
   let enc: LiveEncoder | null = null;
   const encoder = async () => (enc ??= await LiveEncoder.load(config));
   const get = async (t: 'frame' | 'enrol', i: number, compute: (e: LiveEncoder) => Promise<CachedFrame>): Promise<CachedFrame> => {
@@ -330,8 +376,15 @@ export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRun
     for (const fr of set.frames) {
       const r = await get('frame', fr.index, async (e) => {
         const frame = await loadImage(await frameBytes(set, fr, cacheDir));
-        const t0 = performance.now();
-        const found = await e.detect(frame);
+        let det = detCache.get(fr.index);
+        if (!det) {
+          const t0 = performance.now();
+          det = { i: fr.index, ms: 0, faces: await e.detect(frame) };
+          det.ms = performance.now() - t0;
+          detCache.set(fr.index, det);
+          if (detFile) appendFileSync(detFile, JSON.stringify(det) + '\n');
+        }
+        const found = det.faces;
         const t1 = performance.now();
         const assigned = assignDetections(found, fr.faces);
         const searched = found.filter((_, i) => assigned[i] !== -2);
@@ -339,7 +392,7 @@ export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRun
         const t2 = performance.now();
         frame.data.fill(0);
         return {
-          t: 'frame', i: fr.index, ms: t1 - t0, ems: searched.length ? (t2 - t1) / searched.length : 0,
+          t: 'frame', i: fr.index, ms: det.ms, ems: searched.length ? (t2 - t1) / searched.length : 0,
           faces: found.map((f, i) => ({ ...f, pasted: assigned[i]! })).filter((f) => f.pasted !== -2), e: b64(emb),
         };
       });
