@@ -86,7 +86,7 @@ for (const [family, file] of FAMILIES) {
 {
   const { InferencePool } = await import(path.join(repoRoot, 'dist', 'index.js'));
   const { letterbox } = await import(path.join(repoRoot, 'dist', 'preprocess.js'));
-  const { postprocess } = await import(path.join(repoRoot, 'dist', 'detectors', 'native.js'));
+  const { detect: { postprocess } } = await import(path.join(repoRoot, 'dist', 'native', 'index.js'));
   const pool = await InferencePool.create(path.join(models, 'scrfd-500m-kps.onnx'));
   const lb = await letterbox(bbt1, { width: 640, height: 640, mean: 127.5, std: 128 });
   const r = await pool.run({ images: { data: lb.tensor, dims: [1, 3, 640, 640] } });

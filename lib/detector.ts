@@ -13,10 +13,10 @@ import { validateFrame, type Frame } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tensor } from './inference/pool.js';
 import type { Face, Point } from './types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
-import { FACE_ROW, postprocess, type PostprocessPass } from './detectors/native.js';
+import { detect as nativeDetect, type PostprocessPass } from './native/index.js';
 import { DETECTOR_FAMILIES, loadDetectorFamily } from './detectors/registry.js';
 import { planPasses, type PlannedPass } from './detectors/tiling.js';
-import type { DecodeSpec, DetectorFamilyAdapter, ModelSignature, Size, Triple } from './detectors/types.js';
+import { FACE_ROW, type DecodeSpec, type DetectorFamilyAdapter, type ModelSignature, type Size, type Triple } from './detectors/types.js';
 import { letterbox } from './preprocess.js';
 
 export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
@@ -253,7 +253,7 @@ export class Detector {
     });
     const passes = await Promise.all(plan.passes.map((p) => this.runPass(frame, p, minScore)));
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
-    const rows = await postprocess({
+    const rows = await nativeDetect.postprocess({
       family: decoder,
       landmarks: this.landmarks,
       minScore,

@@ -9,10 +9,11 @@
  * Box-only faces (no landmarks) are embedded from a square crop around the
  * box instead: see docs/preprocessing.md.
  */
-import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
+import { LivefrRangeError, ModelError, StateError, invalidType, outOfRange } from './errors.js';
 import { validateFrame, type Frame } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './inference/pool.js';
-import { alignWith, arcfaceTemplate, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
+import { renamed } from './native/index.js';
+import { alignWith, arcfaceTemplate, MAX_COORDINATE, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
 import type { Face } from './types.js';
 import { checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
 
@@ -234,9 +235,17 @@ export class Embedder {
     if (this.closed) throw new StateError('The embedder is closed');
     const layout = validateFrame(frame, 'frame');
     const landmarks = this.landmarksFor(faces);
-    return this.runBatches(faces.length, (start, count, buf) =>
-      alignWith(layout, landmarks.subarray(start * 10, (start + count) * 10), this.align, buf).then(() => undefined),
-    );
+    return this.runBatches(faces.length, async (start, count, buf) => {
+      try {
+        await alignWith(layout, landmarks.subarray(start * 10, (start + count) * 10), this.align, buf);
+      } catch (err) {
+        // The native fit names the face within this batch ('landmarks[3]'): name it in the caller's terms.
+        const m = err instanceof LivefrRangeError ? /^landmarks\[(\d+)\]$/.exec(err.parameter) : null;
+        if (m === null) throw err;
+        const i = start + Number(m[1]);
+        throw renamed(err, `faces[${i}].landmarks`, `Expected 5 landmark points that do not all coincide for faces[${i}].landmarks (no similarity transform fits them)`);
+      }
+    });
   }
 
   /**
@@ -277,8 +286,8 @@ export class Embedder {
       if (Array.isArray(lm) && lm.length === 5) {
         lm.forEach((pt, k) => {
           if (!Array.isArray(pt) || pt.length !== 2) throw invalidType(`${p}.landmarks[${k}]`, 'an [x, y] point', pt);
-          out[i * 10 + 2 * k] = checkNumber(`${p}.landmarks[${k}][0]`, pt[0]);
-          out[i * 10 + 2 * k + 1] = checkNumber(`${p}.landmarks[${k}][1]`, pt[1]);
+          out[i * 10 + 2 * k] = checkNumber(`${p}.landmarks[${k}][0]`, pt[0], -MAX_COORDINATE, MAX_COORDINATE);
+          out[i * 10 + 2 * k + 1] = checkNumber(`${p}.landmarks[${k}][1]`, pt[1], -MAX_COORDINATE, MAX_COORDINATE);
         });
         return;
       }
@@ -287,10 +296,10 @@ export class Embedder {
       }
       const box = (face as unknown as Face).box;
       if (!isPlainObject(box)) throw invalidType(`${p}.box`, 'a box { x, y, width, height }', box);
-      const x = checkNumber(`${p}.box.x`, box.x);
-      const y = checkNumber(`${p}.box.y`, box.y);
-      const w = checkNumber(`${p}.box.width`, box.width);
-      const h = checkNumber(`${p}.box.height`, box.height);
+      const x = checkNumber(`${p}.box.x`, box.x, -MAX_COORDINATE, MAX_COORDINATE);
+      const y = checkNumber(`${p}.box.y`, box.y, -MAX_COORDINATE, MAX_COORDINATE);
+      const w = checkNumber(`${p}.box.width`, box.width, -MAX_COORDINATE, MAX_COORDINATE);
+      const h = checkNumber(`${p}.box.height`, box.height, -MAX_COORDINATE, MAX_COORDINATE);
       if (!(w > 0)) throw outOfRange(`${p}.box.width`, 'a positive number', w);
       if (!(h > 0)) throw outOfRange(`${p}.box.height`, 'a positive number', h);
       // The crop square (continuous coordinates) [cx - L/2, cx + L/2]^2 maps onto [0, S]^2:

@@ -18,8 +18,8 @@ export class LivefrError extends Error {
 export class LivefrTypeError extends TypeError {
   readonly code = 'ERR_LIVEFR_INVALID_TYPE';
   readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(message);
+  constructor(parameter: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'TypeError';
     this.parameter = parameter;
   }
@@ -29,8 +29,8 @@ export class LivefrTypeError extends TypeError {
 export class LivefrRangeError extends RangeError {
   readonly code = 'ERR_LIVEFR_OUT_OF_RANGE';
   readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(message);
+  constructor(parameter: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'RangeError';
     this.parameter = parameter;
   }
@@ -62,9 +62,23 @@ export class FileFormatError extends LivefrError {
 
 /** An operation is not allowed in the object's current state (closed, busy, ...). */
 export class StateError extends LivefrError {
-  constructor(message: string) {
-    super('ERR_LIVEFR_STATE', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_STATE', message, options);
     this.name = 'StateError';
+  }
+}
+
+/**
+ * The file system refused an operation on a path the caller gave (no
+ * permission, disk full, read-only, I/O error): `parameter` names the
+ * argument, `cause` is Node's error (its `code` is the errno name).
+ */
+export class FileSystemError extends LivefrError {
+  readonly parameter: string;
+  constructor(parameter: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_LIVEFR_FILE_SYSTEM', message, options);
+    this.name = 'FileSystemError';
+    this.parameter = parameter;
   }
 }
 

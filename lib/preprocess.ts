@@ -9,52 +9,17 @@ import { availableParallelism } from 'node:os';
 import { invalidType, outOfRange } from './errors.js';
 import { validateFrame } from './frame.js';
 import type { Frame, FrameLayout } from './frame.js';
-import { native } from './native.js';
+import { image as nativeImage, type NativeFrame, type SimdLevel } from './native/index.js';
 import type { Face } from './types.js';
 import { checkBoolean, checkEnum, checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
-
-// ---- raw binding ---------------------------------------------------------------
-
-interface NativeFrame {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  format: string;
-  stride: number;
-}
-
-interface ImageBinding {
-  letterbox(frame: NativeFrame, params: Record<string, unknown>, out: Float32Array): Promise<void>;
-  alignFaces(frame: NativeFrame, landmarks: Float32Array, params: Record<string, unknown>, out: Float32Array): Promise<void>;
-  similarityTransform(src: Float32Array, dst: Float32Array): Float64Array;
-  convertColor(frame: NativeFrame, to: string, out: Uint8Array): Promise<void>;
-  setSimd(level: string): SimdLevel;
-  simdLevel(): SimdLevel;
-  bestSimd(): SimdLevel;
-}
-
-function binding(): ImageBinding {
-  return native() as unknown as ImageBinding;
-}
 
 function toNative(layout: FrameLayout): NativeFrame {
   return { data: layout.data, width: layout.width, height: layout.height, format: layout.format, stride: layout.stride };
 }
 
-/** Runs a native promise; on failure, the error's stack points at the caller (like sharp). */
-async function withCallerStack<T>(make: () => Promise<T>): Promise<T> {
-  const caller = new Error();
-  try {
-    return await make();
-  } catch (err) {
-    if (err instanceof Error && caller.stack) err.stack = `${err.name}: ${err.message}\n${caller.stack.split('\n').slice(2).join('\n')}`;
-    throw err;
-  }
-}
-
 // ---- SIMD ------------------------------------------------------------------------
 
-export type SimdLevel = 'scalar' | 'avx2' | 'avx512';
+export type { SimdLevel };
 export const SIMD_LEVELS = ['auto', 'scalar', 'avx2', 'avx512'] as const;
 
 /**
@@ -64,17 +29,17 @@ export const SIMD_LEVELS = ['auto', 'scalar', 'avx2', 'avx512'] as const;
  */
 export function setSimd(level: (typeof SIMD_LEVELS)[number]): SimdLevel {
   checkEnum('level', level, SIMD_LEVELS);
-  return binding().setSimd(level);
+  return nativeImage.setSimd(level);
 }
 
 /** The SIMD level the native image core uses now. */
 export function simdLevel(): SimdLevel {
-  return binding().simdLevel();
+  return nativeImage.simdLevel();
 }
 
 /** The best SIMD level this CPU and build support. */
 export function bestSimdLevel(): SimdLevel {
-  return binding().bestSimd();
+  return nativeImage.bestSimd();
 }
 
 // ---- shared option parsing ---------------------------------------------------------
@@ -248,7 +213,7 @@ export async function letterbox(frame: Frame, options: LetterboxOptions, out?: F
     padValue,
     threads,
   };
-  await withCallerStack(() => binding().letterbox(toNative(layout), params, tensor));
+  await nativeImage.letterbox(toNative(layout), params, tensor);
   return { tensor, ...g };
 }
 
@@ -278,6 +243,13 @@ export interface AlignOptions {
   padValue?: number;
 }
 
+/**
+ * Largest landmark or box coordinate accepted, in frame pixels (30 times the
+ * largest frame side): beyond it a point is a mistake, and in float32 it
+ * would lose all precision or overflow.
+ */
+export const MAX_COORDINATE = 1e6;
+
 export const ALIGN_OPTION_KEYS = ['size', 'template', 'points', 'mean', 'std', 'channelOrder', 'padValue'] as const;
 
 /**
@@ -293,8 +265,8 @@ export function landmarksOf(faces: readonly Face[], param = 'faces'): Float32Arr
     if (!Array.isArray(lm) || lm.length !== 5) throw outOfRange(`${param}[${i}].landmarks`, '5 landmark points', lm);
     lm.forEach((p, k) => {
       if (!Array.isArray(p) || p.length !== 2) throw invalidType(`${param}[${i}].landmarks[${k}]`, 'an [x, y] point', p);
-      out[i * 10 + 2 * k] = checkNumber(`${param}[${i}].landmarks[${k}][0]`, p[0]);
-      out[i * 10 + 2 * k + 1] = checkNumber(`${param}[${i}].landmarks[${k}][1]`, p[1]);
+      out[i * 10 + 2 * k] = checkNumber(`${param}[${i}].landmarks[${k}][0]`, p[0], -MAX_COORDINATE, MAX_COORDINATE);
+      out[i * 10 + 2 * k + 1] = checkNumber(`${param}[${i}].landmarks[${k}][1]`, p[1], -MAX_COORDINATE, MAX_COORDINATE);
     });
   });
   return out;
@@ -305,7 +277,9 @@ function checkLandmarks(param: string, value: unknown): Float32Array {
   if (!(value instanceof Float32Array)) throw invalidType(param, 'a Float32Array of n x 10 values or an array of faces', value);
   if (value.length % 10 !== 0) throw outOfRange(param, 'a Float32Array whose length is a multiple of 10', value);
   for (let i = 0; i < value.length; i++) {
-    if (!Number.isFinite(value[i]!)) throw outOfRange(`${param}[${i}]`, 'a finite number', value[i]);
+    const v = value[i]!;
+    if (!Number.isFinite(v)) throw outOfRange(`${param}[${i}]`, 'a finite number', v);
+    if (Math.abs(v) > MAX_COORDINATE) throw outOfRange(`${param}[${i}]`, `a coordinate between -${MAX_COORDINATE} and ${MAX_COORDINATE}`, v);
   }
   return value;
 }
@@ -367,7 +341,7 @@ export async function alignWith(frame: FrameLayout, landmarks: Float32Array, cfg
     bgr: cfg.channelOrder === 'bgr',
     padValue: cfg.padValue,
   };
-  await withCallerStack(() => binding().alignFaces(toNative(frame), landmarks, params, out));
+  await nativeImage.alignFaces(toNative(frame), landmarks, params, out);
   return out;
 }
 
@@ -403,7 +377,7 @@ export function similarityTransform(src: Float32Array | number[], dst: Float32Ar
   const s = toF('src', src);
   const d = toF('dst', dst);
   if (s.length !== d.length) throw outOfRange('dst', `${s.length / 2} points, as many as src`, dst);
-  return binding().similarityTransform(s, d);
+  return nativeImage.similarityTransform(s, d);
 }
 
 // ---- colour conversion ---------------------------------------------------------------------
@@ -416,6 +390,6 @@ export async function convertColor(frame: Frame, to: 'rgb' | 'bgr' | 'gray'): Pr
   const layout = validateFrame(frame, 'frame');
   const target = checkEnum('to', to, ['rgb', 'bgr', 'gray'] as const);
   const out = new Uint8Array(layout.width * layout.height * (target === 'gray' ? 1 : 3));
-  await withCallerStack(() => binding().convertColor(toNative(layout), target, out));
+  await nativeImage.convertColor(toNative(layout), target, out);
   return { data: out, width: layout.width, height: layout.height, format: target };
 }

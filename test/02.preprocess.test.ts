@@ -17,7 +17,7 @@ import {
   validateFrame,
 } from '../dist/index.js';
 import type { Frame, LetterboxOptions, PixelFormat } from '../dist/index.js';
-import { native } from '../dist/native.js';
+import { raw as native } from '../dist/native/index.js';
 
 const FORMATS: PixelFormat[] = ['rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'];
 

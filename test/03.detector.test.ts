@@ -25,7 +25,9 @@ import {
   type Face,
   type Frame,
 } from '../dist/index.js';
-import { postprocess, type PostprocessJob, type PostprocessPass } from '../dist/detectors/native.js';
+import { detect as nativeDetect, type PostprocessJob, type PostprocessPass } from '../dist/native/index.js';
+
+const postprocess = nativeDetect.postprocess;
 import { hasShared, SKIP_SHARED, sharedData, sharedModel } from './helpers/shared.js';
 
 const require = createRequire(import.meta.url);

@@ -494,7 +494,7 @@ describe('bad input gives typed errors naming the parameter', () => {
   });
 
   it('the native index re-checks sizes and types itself (second line of defence)', async () => {
-    const { native } = await import('../dist/native.js');
+    const { raw: native } = await import('../dist/native/index.js');
     type Raw = {
       add(ids: unknown, v: unknown): Promise<void>;
       search(q: unknown, k: unknown): Promise<{ scores: Float32Array; ids: BigInt64Array }>;

@@ -15,7 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../util/package-root.js';
 import type { Box } from '../types.js';
 
 export interface DemoPerson {

@@ -39,6 +39,9 @@ import { ModelError } from '../errors.js';
 import type { Tensor } from '../inference/pool.js';
 
 export type Triple = [number, number, number];
+
+/** Floats per face row exchanged with the native core: x1, y1, x2, y2, score, 5 landmarks as x, y. */
+export const FACE_ROW = 15;
 export type Size = [width: number, height: number];
 
 /** What the loaded model declares (from ONNX Runtime's metadata). */

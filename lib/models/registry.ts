@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ModelError, invalidType, outOfRange } from '../errors.js';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../util/package-root.js';
 import { checkOptions } from '../validate.js';
 import { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS, defaultModelNames, findSpec, type ModelSpec, type ModelTask } from './catalog.js';
 import { convertSpec, converterVersion } from './convert-bridge.js';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelError } from '../errors.js';
-import { packageRoot } from '../native.js';
+import { packageRoot } from '../util/package-root.js';
 import type { FileDigest } from './manifest.js';
 import { sha256File } from './hash.js';
 import type { ModelSpec } from './catalog.js';

@@ -6,13 +6,9 @@
  */
 import { invalidType } from '../errors.js';
 import { validateFrame, type Frame } from '../frame.js';
-import { native } from '../native.js';
+import { quality as nativeQuality } from '../native/index.js';
 import type { Face, Point } from '../types.js';
 import { checkNumber, checkOptions } from '../validate.js';
-
-interface QualityBinding {
-  qualitySharpness(frame: { data: Uint8Array; width: number; height: number; format: string; stride: number }, boxes: Float32Array): Float64Array;
-}
 
 /** Per face: Laplacian variance and intensity variance of its box (luma). */
 export interface SharpnessRaw {
@@ -38,7 +34,7 @@ export function sharpness(frame: Frame, boxes: readonly { x: number; y: number; 
     flat[4 * i + 2] = checkNumber(`boxes[${i}].width`, b?.width, 0);
     flat[4 * i + 3] = checkNumber(`boxes[${i}].height`, b?.height, 0);
   });
-  const raw = (native() as unknown as QualityBinding).qualitySharpness(
+  const raw = nativeQuality.sharpness(
     { data: layout.data, width: layout.width, height: layout.height, format: layout.format, stride: layout.stride },
     flat,
   );
@@ -50,7 +46,7 @@ export function sharpness(frame: Frame, boxes: readonly { x: number; y: number; 
 /** The raw sums behind `sharpness` (for tests and tuning). */
 export function sharpnessRaw(frame: Frame, box: { x: number; y: number; width: number; height: number }): SharpnessRaw {
   const layout = validateFrame(frame, 'frame');
-  const raw = (native() as unknown as QualityBinding).qualitySharpness(
+  const raw = nativeQuality.sharpness(
     { data: layout.data, width: layout.width, height: layout.height, format: layout.format, stride: layout.stride },
     Float32Array.of(box.x, box.y, box.width, box.height),
   );

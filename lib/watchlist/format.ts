@@ -22,7 +22,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { FileFormatError } from '../errors.js';
+import { FileFormatError, FileSystemError, LivefrRangeError } from '../errors.js';
 import { isPlainObject } from '../validate.js';
 import type { CalibrationRecord, HnswOptions, IvfOptions, WatchlistIndexKind } from './types.js';
 
@@ -133,13 +133,36 @@ export async function readWatchlistBytes(source: string): Promise<Buffer> {
   }
 }
 
+/** Errors of the path itself: a RangeError naming it. Others (permissions, full disk): FileSystemError. */
+const PATH_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'EINVAL', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']);
+
+/** A Node file-system error about `target` as a livefr error naming `param`, with the original as `cause`. */
+export function fileSystemError(err: unknown, param: string, target: string, doing: string): Error {
+  const code = (err as NodeJS.ErrnoException)?.code ?? 'unknown';
+  const message = (err as Error)?.message ?? String(err);
+  const why = message.startsWith(code) ? message : `${code}: ${message}`;
+  if (PATH_ERRORS.has(code)) {
+    return new LivefrRangeError(param, `Expected a path to a file in an existing directory for ${param} but cannot ${doing} ${JSON.stringify(target)} (${why})`, { cause: err });
+  }
+  return new FileSystemError(param, `Cannot ${doing} ${JSON.stringify(target)} (${why})`, { cause: err });
+}
+
 /**
  * Writes chunks to `target` atomically: a temporary file beside it
  * (`.<name>.<pid>.<hex>.tmp`), flushed to disk, then renamed over the
  * target, so a crash leaves either the old or the new file. The temporary
- * file is removed when writing fails.
+ * file is removed when writing fails. Failures are livefr errors naming
+ * `param` (fileSystemError).
  */
-export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[], param = 'path'): Promise<void> {
+  try {
+    await writeAtomically(target, chunks);
+  } catch (err) {
+    throw fileSystemError(err, param, target, 'write');
+  }
+}
+
+async function writeAtomically(target: string, chunks: readonly Uint8Array[]): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w');
   try {

@@ -2,8 +2,11 @@
  * Runs a watchlist's mutations (add, remove, train, compact, save, ...) one
  * at a time, in call order, whether each succeeds or fails. Matches do not
  * go through it: they run concurrently with mutations (the native index
- * holds a readers-writer lock).
+ * holds a readers-writer lock). A mutation that fails rejects with the
+ * stack of the call that queued it (it ran later, from the queue).
  */
+import { withCallerStack } from '../native/index.js';
+
 export class MutationQueue {
   #tail: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -16,7 +19,7 @@ export class MutationQueue {
   /** Runs `fn` after every mutation queued before it has settled. */
   run<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending++;
-    const run = this.#tail.then(fn, fn);
+    const run = withCallerStack(() => this.#tail.then(fn, fn));
     this.#tail = run.then(
       () => undefined,
       () => undefined,

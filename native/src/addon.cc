@@ -1,5 +1,6 @@
 // Entry point of the livefr native core: one initialiser per concern.
 #include "livefr/common.h"
+#include "livefr/index.h"
 
 namespace {
 
@@ -21,8 +22,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #else
   o.Set("faiss", false);
 #endif
-#if defined(LIVEFR_FAISS_GPU)
-  o.Set("faissGpu", true);
+#if defined(LIVEFR_WITH_FAISS)
+  o.Set("faissGpu", livefr::index::HasGpuStore());
 #else
   o.Set("faissGpu", false);
 #endif
@@ -30,6 +31,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  livefr::InitErrors(env, exports);
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   livefr::InitImage(env, exports);
   livefr::InitDetect(env, exports);

@@ -9,11 +9,11 @@
 namespace livefr {
 
 void ThrowType(Napi::Env env, const std::string& param, const std::string& expected) {
-  throw Napi::TypeError::New(env, "Expected " + expected + " for " + param);
+  throw MakeError(env, ErrorKind::kType, param, "Expected " + expected + " for " + param);
 }
 
 void ThrowRange(Napi::Env env, const std::string& param, const std::string& expected) {
-  throw Napi::RangeError::New(env, "Expected " + expected + " for " + param);
+  throw MakeError(env, ErrorKind::kRange, param, "Expected " + expected + " for " + param);
 }
 
 ByteView GetBytes(Napi::Env env, const Napi::Value& v, const std::string& param) {

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../native.js';
+import { packageRoot } from '../../util/package-root.js';
 import { runDemo, type DemoSceneResult } from '../../demo/run.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 

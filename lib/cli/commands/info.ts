@@ -1,4 +1,4 @@
-import { buildInfo } from '../../native.js';
+import { buildInfo } from '../../native/index.js';
 import { parseArgs, usage, type FlagSpec } from '../args.js';
 
 const SPEC: Record<string, FlagSpec> = {

@@ -1,6 +1,8 @@
-// Shared helpers for the livefr N-API core: argument checks that throw the
-// same error classes the TypeScript layer uses, and safe views over
-// caller memory (typed arrays with their byte offsets honoured).
+// Shared helpers for the livefr N-API core: errors of livefr's own classes
+// (the TypeScript layer hands its error factory to the addon at load, so
+// both sides throw the same LivefrTypeError, LivefrRangeError, ...), argument
+// checks that throw them, and safe views over caller memory (typed arrays
+// with their byte offsets honoured).
 #pragma once
 
 #include <napi.h>
@@ -9,11 +11,22 @@
 #include <cstdint>
 #include <string>
 
+#include "livefr/errors.h"
+
 namespace livefr {
 
-// Throws a JS TypeError / RangeError whose message names the parameter.
+// A JS error of livefr's class for `kind`, naming `param` (may be empty),
+// made by the factory registered with setErrorFactory (lib/native/errors.ts).
+// Before one is registered: a plain TypeError/RangeError/Error carrying
+// `kind` and `parameter`.
+Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& param, const std::string& message);
+
+// Throws a livefr TypeError / RangeError: "Expected <expected> for <param>".
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& param, const std::string& expected);
 [[noreturn]] void ThrowRange(Napi::Env env, const std::string& param, const std::string& expected);
+
+// setErrorFactory((kind, parameter, message) => Error): registers the factory.
+void InitErrors(Napi::Env env, Napi::Object exports);
 
 // A raw view over the bytes of a TypedArray/Buffer/DataView, offset applied.
 struct ByteView {

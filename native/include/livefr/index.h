@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "livefr/errors.h"
+
 namespace livefr {
 namespace index {
 
@@ -27,17 +29,8 @@ struct IndexOptions {
   int ivfNprobe = 8;
 };
 
-// Errors raised inside Execute(); the worker turns them into JS errors with
-// a `code` the TypeScript layer maps onto its error classes.
-struct RangeFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-struct FormatFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-struct StateFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// Errors raised inside Run() are livefr::Failure (livefr/errors.h):
+// RangeFailure, FormatFailure, StateFailure.
 
 // One kind of FAISS index holding unit vectors under 64-bit external ids.
 // Not thread-safe by itself: WatchIndex guards it with a shared_mutex
@@ -79,7 +72,7 @@ std::unique_ptr<Store> Deserialize(const uint8_t* data, size_t size, const Index
 
 // Facts about what was compiled, for buildInfo()-style reporting.
 const char* FaissVersion();
-bool GpuCompiled();
+bool HasGpuStore();
 
 }  // namespace index
 }  // namespace livefr

@@ -20,6 +20,7 @@
 
 #include "livefr/common.h"
 #include "livefr/detect.h"
+#include "livefr/worker.h"
 
 namespace livefr {
 
@@ -48,20 +49,14 @@ float GetFloat(Napi::Env env, const Napi::Object& o, const char* key, const std:
   return static_cast<float>(d);
 }
 
-class PostprocessWorker : public Napi::AsyncWorker {
+class PostprocessWorker : public PromiseWorker {
  public:
-  PostprocessWorker(Napi::Env env, Params params, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "livefr.detectPostprocess"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        params_(std::move(params)),
-        keep_(std::move(keep)) {}
+  PostprocessWorker(Napi::Env env, Params params) : PromiseWorker(env, "livefr.detectPostprocess"), params_(std::move(params)) {}
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+ private:
+  void Run() override { faces_ = detect::DetectPostprocess(params_); }
 
-  void Execute() override { faces_ = detect::DetectPostprocess(params_); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value Result(Napi::Env env) override {
     const size_t n = faces_.size();
     Napi::Float32Array out = Napi::Float32Array::New(env, n * detect::kCandidateFloats);
     float* d = out.Data();
@@ -75,24 +70,15 @@ class PostprocessWorker : public Napi::AsyncWorker {
       row[4] = c.score;
       std::memcpy(row + 5, c.lm, sizeof(c.lm));
     }
-    keep_.clear();
-    deferred_.Resolve(out);
+    return out;
   }
 
-  void OnError(const Napi::Error& e) override {
-    keep_.clear();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
   Params params_;
-  std::vector<Napi::ObjectReference> keep_;
   std::vector<Candidate> faces_;
 };
 
 void ParsePass(Napi::Env env, const Napi::Value& v, const std::string& param, Params* p,
-               std::vector<Napi::ObjectReference>* keep) {
+               std::vector<Napi::Value>* keep) {
   if (!v.IsObject()) ThrowType(env, param, "a pass object");
   Napi::Object o = v.As<Napi::Object>();
   Pass pass;
@@ -122,7 +108,7 @@ void ParsePass(Napi::Env env, const Napi::Value& v, const std::string& param, Pa
     Napi::Value t = arr.Get(k);
     detect::TensorView view;
     view.data = GetFloats(env, t, param + ".outputs[" + std::to_string(k) + "]", &view.length);
-    keep->push_back(Napi::Persistent(t.As<Napi::Object>()));
+    keep->push_back(t);
     pass.outputs.push_back(view);
   }
   std::string problem = detect::CheckPass(*p, pass);
@@ -148,14 +134,13 @@ Napi::Value DetectPostprocessJs(const Napi::CallbackInfo& info) {
   Napi::Value passes = job.Get("passes");
   if (!passes.IsArray()) ThrowType(env, "job.passes", "an array of passes");
   Napi::Array arr = passes.As<Napi::Array>();
-  std::vector<Napi::ObjectReference> keep;
+  std::vector<Napi::Value> keep;
   for (uint32_t i = 0; i < arr.Length(); i++) {
     ParsePass(env, arr.Get(i), "job.passes[" + std::to_string(i) + "]", &p, &keep);
   }
-  auto* worker = new PostprocessWorker(env, std::move(p), std::move(keep));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto* worker = new PostprocessWorker(env, std::move(p));
+  for (const Napi::Value& v : keep) worker->Keep(v);
+  return worker->Start();
 }
 
 }  // namespace

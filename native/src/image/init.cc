@@ -5,49 +5,15 @@
 #include <string>
 
 #include "livefr/common.h"
+#include "livefr/frame_arg.h"
 #include "livefr/image.h"
+#include "livefr/worker.h"
 
 namespace livefr {
 namespace {
 
 using image::Format;
 using image::FrameView;
-
-struct FrameArg {
-  FrameView view;
-  Napi::Value data;
-};
-
-Format ParseFormat(Napi::Env env, const Napi::Value& v, const std::string& param) {
-  static const char* names[] = {"rgb", "bgr", "rgba", "bgra", "gray", "nv12", "i420"};
-  if (!v.IsString()) ThrowType(env, param, "a pixel format string");
-  const std::string s = v.As<Napi::String>().Utf8Value();
-  for (int i = 0; i < 7; i++) {
-    if (s == names[i]) return static_cast<Format>(i);
-  }
-  ThrowRange(env, param, "one of 'rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'");
-}
-
-// Re-checks a frame already validated in TypeScript: a mistake here is a segfault.
-FrameArg ParseFrame(Napi::Env env, const Napi::Value& v, const std::string& param) {
-  if (!v.IsObject()) ThrowType(env, param, "a Frame object");
-  Napi::Object o = v.As<Napi::Object>();
-  FrameArg fa;
-  fa.data = o.Get("data");
-  ByteView bytes = GetBytes(env, fa.data, param + ".data");
-  FrameView& f = fa.view;
-  f.data = bytes.data;
-  f.byteLength = bytes.length;
-  f.width = static_cast<int>(GetInt(env, o, "width", param + ".width", 1, 32768));
-  f.height = static_cast<int>(GetInt(env, o, "height", param + ".height", 1, 32768));
-  f.format = ParseFormat(env, o.Get("format"), param + ".format");
-  f.stride = static_cast<int>(GetInt(env, o, "stride", param + ".stride", 1, 32768 * 4));
-  f.chromaStride = f.format == Format::kNv12 ? f.stride : (f.format == Format::kI420 ? (f.stride + 1) / 2 : 0);
-  const size_t need = image::RequiredBytes(f.format, f.width, f.height, f.stride);
-  if (need == 0) ThrowRange(env, param + ".stride", "a stride large enough for the frame width");
-  if (need > bytes.length) ThrowRange(env, param + ".data", "at least " + std::to_string(need) + " bytes");
-  return fa;
-}
 
 void ParseTriple(Napi::Env env, const Napi::Object& o, const char* key, const std::string& param, float* out,
                  bool positive) {
@@ -73,36 +39,6 @@ image::SimdLevel ParseLevel(Napi::Env env, const Napi::Value& v) {
   ThrowRange(env, "level", "'auto', 'scalar', 'avx2' or 'avx512'");
 }
 
-// Base worker: holds references to the JS memory it reads and writes, and
-// settles a promise. Execute() of subclasses must not touch N-API.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Keep(const Napi::Value& v) { refs_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
-
- protected:
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!rangeParam_.empty()) {
-      deferred_.Reject(Napi::RangeError::New(env, "Expected " + rangeExpected_ + " for " + rangeParam_).Value());
-    } else {
-      deferred_.Resolve(env.Undefined());
-    }
-    refs_.clear();
-  }
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(e.Value());
-    refs_.clear();
-  }
-  std::string rangeParam_, rangeExpected_;
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> refs_;
-};
-
 float* OutFloats(Napi::Env env, const Napi::Value& v, size_t expect, const std::string& param) {
   size_t count = 0;
   float* p = GetFloats(env, v, param, &count);
@@ -119,7 +55,7 @@ class LetterboxWorker : public PromiseWorker {
   float* out = nullptr;
   image::SimdLevel level = image::SimdLevel::kScalar;
   int threads = 1;
-  void Execute() override { image::Letterbox(frame, p, out, level, threads); }
+  void Run() override { image::Letterbox(frame, p, out, level, threads); }
 };
 
 Napi::Value Letterbox(const Napi::CallbackInfo& info) {
@@ -158,8 +94,7 @@ Napi::Value Letterbox(const Napi::CallbackInfo& info) {
   w->level = image::CurrentSimdLevel();
   w->Keep(fa.data);
   w->Keep(info[2]);
-  w->Queue();
-  return w->Promise();
+  return w->Start();
 }
 
 // ---- alignFaces(frame, landmarks, params, out) -> Promise<void> ------------------
@@ -172,11 +107,11 @@ class AlignWorker : public PromiseWorker {
   int n = 0;
   float* out = nullptr;
   image::SimdLevel level = image::SimdLevel::kScalar;
-  void Execute() override {
+  void Run() override {
     const int bad = image::AlignFaces(frame, landmarks, n, p, out, level);
     if (bad >= 0) {
-      rangeParam_ = "landmarks[" + std::to_string(bad) + "]";
-      rangeExpected_ = "distinct landmark points (they all coincide)";
+      const std::string param = "landmarks[" + std::to_string(bad) + "]";
+      throw RangeFailure("Expected distinct landmark points (they all coincide) for " + param, param);
     }
   }
 };
@@ -188,7 +123,9 @@ Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
   const float* lm = GetFloats(env, info[1], "landmarks", &nl);
   if (nl == 0 || nl % 10 != 0) ThrowRange(env, "landmarks", "a Float32Array of n x 10 values");
   for (size_t i = 0; i < nl; i++) {
-    if (!std::isfinite(lm[i])) ThrowRange(env, "landmarks", "finite values");
+    // Finite and within +-1e7 px: far beyond any frame, and what float
+    // arithmetic of the warp can map without losing every pixel of precision.
+    if (!std::isfinite(lm[i]) || std::fabs(lm[i]) > 1e7f) ThrowRange(env, "landmarks", "finite coordinates within +-1e7 pixels");
   }
   if (!info[2].IsObject()) ThrowType(env, "options", "an options object");
   Napi::Object o = info[2].As<Napi::Object>();
@@ -223,8 +160,7 @@ Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
   w->Keep(fa.data);
   w->Keep(info[1]);
   w->Keep(info[3]);
-  w->Queue();
-  return w->Promise();
+  return w->Start();
 }
 
 // ---- similarityTransform(src, dst) -> Float64Array(6) ------------------------------
@@ -258,7 +194,7 @@ class ConvertWorker : public PromiseWorker {
   image::Target to = image::Target::kRgb;
   uint8_t* out = nullptr;
   image::SimdLevel level = image::SimdLevel::kScalar;
-  void Execute() override { image::ConvertColor(frame, to, out, level); }
+  void Run() override { image::ConvertColor(frame, to, out, level); }
 };
 
 Napi::Value ConvertColor(const Napi::CallbackInfo& info) {
@@ -281,8 +217,7 @@ Napi::Value ConvertColor(const Napi::CallbackInfo& info) {
   w->level = image::CurrentSimdLevel();
   w->Keep(fa.data);
   w->Keep(info[2]);
-  w->Queue();
-  return w->Promise();
+  return w->Start();
 }
 
 Napi::Value SetSimd(const Napi::CallbackInfo& info) {

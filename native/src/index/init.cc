@@ -1,5 +1,5 @@
 // Registers the watchlist index: the WatchIndex class and indexInfo(),
-// which says what was compiled (FAISS version, GPU path, index kinds).
+// which says what is there (FAISS version, whether a GPU store exists: none yet, index kinds).
 #include "livefr/common.h"
 #include "livefr/index.h"
 
@@ -16,7 +16,7 @@ Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
 #if defined(LIVEFR_WITH_FAISS)
   o.Set("faiss", Napi::String::New(env, index::FaissVersion()));
-  o.Set("gpu", Napi::Boolean::New(env, index::GpuCompiled()));
+  o.Set("gpu", Napi::Boolean::New(env, index::HasGpuStore()));
   Napi::Array kinds = Napi::Array::New(env, 3);
   kinds.Set(0u, "flat");
   kinds.Set(1u, "hnsw");

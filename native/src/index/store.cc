@@ -282,7 +282,8 @@ std::unique_ptr<Store> TrainIvf(const IndexOptions& o, const Store& staging) {
   if (ids.size() < static_cast<size_t>(o.ivfNlist)) {
     throw RangeFailure("an ivf index with nlist=" + std::to_string(o.ivfNlist) + " needs at least " +
                        std::to_string(o.ivfNlist) + " stored vectors to train, but has " +
-                       std::to_string(ids.size()) + "; add more templates or choose a smaller ivf.nlist");
+                       std::to_string(ids.size()) + "; add more templates or choose a smaller ivf.nlist",
+                       "nlist");
   }
   auto* quantizer = new faiss::IndexFlatIP(o.dim);
   std::unique_ptr<faiss::IndexIVFFlat> ivf(
@@ -413,13 +414,8 @@ const char* FaissVersion() {
   return v.c_str();
 }
 
-bool GpuCompiled() {
-#if defined(LIVEFR_FAISS_GPU)
-  return true;
-#else
-  return false;
-#endif
-}
+// No GPU store exists (see MakeStore), whatever FAISS was linked: report that.
+bool HasGpuStore() { return false; }
 
 }  // namespace index
 }  // namespace livefr

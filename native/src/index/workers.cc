@@ -18,6 +18,7 @@
 #endif
 
 #include "livefr/common.h"
+#include "livefr/worker.h"
 #include "watch_index.h"
 
 namespace livefr {
@@ -25,28 +26,18 @@ namespace index {
 
 namespace {
 
-enum class Failure { kNone, kRange, kFormat, kState, kNative };
-
-class IndexWorker : public Napi::AsyncWorker {
+// The index's workers: a PromiseWorker that keeps the JS WatchIndex alive,
+// reports FAISS exceptions with a "FAISS:" prefix, and chooses how many
+// OpenMP threads FAISS may use.
+class IndexWorker : public PromiseWorker {
  public:
   IndexWorker(Napi::Env env, WatchIndex* index, Napi::Object thisObj)
-      : Napi::AsyncWorker(env, "livefr:watchindex"), index_(index), deferred_(Napi::Promise::Deferred::New(env)) {
-    self_ = Napi::Persistent(thisObj);
-  }
-
-  Napi::Promise Start() {
-    Napi::Promise p = deferred_.Promise();
-    Queue();
-    return p;
+      : PromiseWorker(env, "livefr:watchindex"), index_(index) {
+    Keep(thisObj);
   }
 
  protected:
-  // Keeps an input or output JS value alive until the worker is destroyed.
-  void Hold(const Napi::Value& v) { held_.push_back(Napi::Persistent(v)); }
-  virtual void Run() = 0;
-  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
-  // Load errors come from parsing untrusted bytes: report them as format errors.
-  virtual Failure FaissFailure() const { return Failure::kNative; }
+  virtual void RunIndex() = 0;
   // OpenMP threads FAISS may use for this job. Small jobs run on their libuv
   // thread alone: the pool already runs several of them at once, and an
   // OpenMP team per single query only adds oversubscription and spinning.
@@ -55,48 +46,17 @@ class IndexWorker : public Napi::AsyncWorker {
   WatchIndex* index_;
 
  private:
-  void Execute() final {
+  void Run() final {
 #if defined(_OPENMP)
     omp_set_num_threads(allCores_ ? omp_get_num_procs() : 1);  // this thread's setting only
 #endif
     try {
-      Run();
-    } catch (const RangeFailure& e) {
-      Fail(Failure::kRange, e.what());
-    } catch (const FormatFailure& e) {
-      Fail(Failure::kFormat, e.what());
-    } catch (const StateFailure& e) {
-      Fail(Failure::kState, e.what());
+      RunIndex();
     } catch (const faiss::FaissException& e) {
-      Fail(FaissFailure(), std::string("FAISS: ") + e.msg);
-    } catch (const std::bad_alloc&) {
-      Fail(FaissFailure(), "out of memory");
-    } catch (const std::exception& e) {
-      Fail(FaissFailure(), e.what());
+      throw Failure(UnexpectedKind(), "", std::string("FAISS: ") + e.msg);
     }
   }
-  void Fail(Failure f, const std::string& msg) {
-    failure_ = f;
-    SetError(msg);
-  }
-  void OnOK() final { deferred_.Resolve(Result(Env())); }
-  void OnError(const Napi::Error& e) final {
-    Napi::Env env = Env();
-    const std::string msg = e.Message();
-    Napi::Error err = failure_ == Failure::kRange ? Napi::Error(Napi::RangeError::New(env, msg))
-                                                  : Napi::Error::New(env, msg);
-    const char* code = failure_ == Failure::kRange    ? "ERR_LIVEFR_OUT_OF_RANGE"
-                       : failure_ == Failure::kFormat ? "ERR_LIVEFR_FILE_FORMAT"
-                       : failure_ == Failure::kState  ? "ERR_LIVEFR_STATE"
-                                                      : "ERR_LIVEFR_NATIVE";
-    err.Set("code", Napi::String::New(env, code));
-    deferred_.Reject(err.Value());
-  }
 
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference self_;
-  std::vector<Napi::Reference<Napi::Value>> held_;
-  Failure failure_ = Failure::kNone;
   bool allCores_ = true;
 };
 
@@ -121,20 +81,20 @@ class AddWorker final : public IndexWorker {
       ThrowRange(env, "ids", std::to_string(n_) + " ids (one per vector), got " + std::to_string(ids_.count));
     }
     UseAllCores(n_ >= 64);
-    Hold(ids);
-    Hold(vectors);
+    Keep(ids);
+    Keep(vectors);
   }
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::unique_lock<std::shared_mutex> lock(index_->mu);
     std::unordered_set<Id> batch;
     batch.reserve(n_);
     for (size_t i = 0; i < n_; i++) {
       Id id = ids_.data()[i];
-      if (id < 0) throw RangeFailure("ids must be >= 0 (got " + std::to_string(id) + ")");
+      if (id < 0) throw RangeFailure("ids must be >= 0 (got " + std::to_string(id) + ")", "ids");
       if (index_->live.count(id) || !batch.insert(id).second) {
-        throw RangeFailure("id " + std::to_string(id) + " is already in the index (ids)");
+        throw RangeFailure("id " + std::to_string(id) + " is already in the index (ids)", "ids");
       }
     }
     index_->store->Add(n_, x_, ids_.data());
@@ -153,11 +113,11 @@ class RemoveWorker final : public IndexWorker {
   RemoveWorker(Napi::Env env, WatchIndex* index, Napi::Object thisObj, const Napi::Value& ids)
       : IndexWorker(env, index, thisObj) {
     ids_ = ReadIds(env, ids, "ids");
-    Hold(ids);
+    Keep(ids);
   }
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::unique_lock<std::shared_mutex> lock(index_->mu);
     std::vector<Id> present;
     for (size_t i = 0; i < ids_.count; i++) {
@@ -187,11 +147,11 @@ class SearchWorker final : public IndexWorker {
     ids_ = ids.Data();
     scoresRef_ = Napi::Persistent(scores);
     idsRef_ = Napi::Persistent(ids);
-    Hold(queries);
+    Keep(queries);
   }
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::shared_lock<std::shared_mutex> lock(index_->mu);
     const size_t total = n_ * k_;
     if (index_->store->size() == 0) {
@@ -232,11 +192,11 @@ class VectorsWorker final : public IndexWorker {
     Napi::Float32Array out = Napi::Float32Array::New(env, ids_.count * static_cast<size_t>(index->opts.dim));
     out_ = out.Data();
     outRef_ = Napi::Persistent(out);
-    Hold(ids);
+    Keep(ids);
   }
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::shared_lock<std::shared_mutex> lock(index_->mu);
     std::vector<Id> all;
     std::vector<float> x;
@@ -247,7 +207,7 @@ class VectorsWorker final : public IndexWorker {
     const size_t d = static_cast<size_t>(index_->opts.dim);
     for (size_t i = 0; i < ids_.count; i++) {
       auto it = row.find(ids_.data()[i]);
-      if (it == row.end()) throw RangeFailure("id " + std::to_string(ids_.data()[i]) + " is not in the index (ids)");
+      if (it == row.end()) throw RangeFailure("id " + std::to_string(ids_.data()[i]) + " is not in the index (ids)", "ids");
       std::memcpy(out_ + i * d, x.data() + it->second * d, d * sizeof(float));
     }
   }
@@ -264,7 +224,7 @@ class IdsWorker final : public IndexWorker {
   using IndexWorker::IndexWorker;
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::shared_lock<std::shared_mutex> lock(index_->mu);
     index_->store->Ids(&ids_);
   }
@@ -282,7 +242,7 @@ class TrainWorker final : public IndexWorker {
   using IndexWorker::IndexWorker;
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::unique_lock<std::shared_mutex> lock(index_->mu);
     if (index_->opts.kind != Kind::kIvf) throw StateFailure("only an ivf index is trained");
     if (index_->store->kind() == Kind::kIvf) return;  // already trained
@@ -296,7 +256,7 @@ class CompactWorker final : public IndexWorker {
   using IndexWorker::IndexWorker;
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::unique_lock<std::shared_mutex> lock(index_->mu);
     dropped_ = index_->store->Compact();
     index_->Mirror();
@@ -311,7 +271,7 @@ class SerializeWorker final : public IndexWorker {
   using IndexWorker::IndexWorker;
 
  private:
-  void Run() override {
+  void RunIndex() override {
     std::shared_lock<std::shared_mutex> lock(index_->mu);
     bytes_.reset(new std::vector<uint8_t>(Serialize(*index_->store, index_->opts)));
   }
@@ -330,12 +290,12 @@ class LoadWorker final : public IndexWorker {
   LoadWorker(Napi::Env env, WatchIndex* index, Napi::Object thisObj, const Napi::Value& bytes)
       : IndexWorker(env, index, thisObj) {
     view_ = GetBytes(env, bytes, "bytes");
-    Hold(bytes);
+    Keep(bytes);
   }
 
  private:
-  Failure FaissFailure() const override { return Failure::kFormat; }
-  void Run() override {
+  ErrorKind UnexpectedKind() const override { return ErrorKind::kFormat; }
+  void RunIndex() override {
     std::unique_ptr<Store> loaded = Deserialize(view_.data, view_.length, index_->opts);
     std::vector<Id> ids;
     loaded->Ids(&ids);

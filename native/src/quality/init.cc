@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "livefr/common.h"
+#include "livefr/frame_arg.h"
 #include "livefr/image.h"
 #include "livefr/quality.h"
 
@@ -15,17 +16,6 @@ namespace livefr {
 namespace {
 
 using image::Format;
-
-Format ParseFormatArg(Napi::Env env, const Napi::Value& v) {
-  static const char* names[] = {"rgb", "bgr", "rgba", "bgra", "gray", "nv12", "i420"};
-  if (v.IsString()) {
-    const std::string s = v.As<Napi::String>().Utf8Value();
-    for (int i = 0; i < 7; i++) {
-      if (s == names[i]) return static_cast<Format>(i);
-    }
-  }
-  ThrowRange(env, "frame.format", "one of 'rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'");
-}
 
 quality::RowSumsFn Kernel() {
 #if defined(LIVEFR_SIMD)
@@ -51,18 +41,7 @@ void PackedLuma(const image::FrameView& f, int x0, int y0, int cols, int rows, s
 Napi::Value Sharpness(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject()) ThrowType(env, "frame", "a Frame object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  ByteView bytes = GetBytes(env, o.Get("data"), "frame.data");
-  image::FrameView f;
-  f.data = bytes.data;
-  f.byteLength = bytes.length;
-  f.width = static_cast<int>(GetInt(env, o, "width", "frame.width", 1, 32768));
-  f.height = static_cast<int>(GetInt(env, o, "height", "frame.height", 1, 32768));
-  f.format = ParseFormatArg(env, o.Get("format"));
-  f.stride = static_cast<int>(GetInt(env, o, "stride", "frame.stride", 1, 32768 * 4));
-  const size_t need = image::RequiredBytes(f.format, f.width, f.height, f.stride);
-  if (need == 0) ThrowRange(env, "frame.stride", "a stride large enough for the frame width");
-  if (need > bytes.length) ThrowRange(env, "frame.data", "at least " + std::to_string(need) + " bytes");
+  const image::FrameView f = ParseFrame(env, info[0], "frame").view;
   size_t count = 0;
   const float* boxes = GetFloats(env, info[1], "boxes", &count);
   if (count % 4 != 0) ThrowRange(env, "boxes", "a Float32Array of 4 values (x, y, width, height) per face");
