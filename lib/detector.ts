@@ -337,6 +337,11 @@ export class Detector {
     this.closed = true;
     await this.pool.close();
   }
+
+  /** `await using x = await Detector.load(...)` closes it when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 function toFaces(rows: Float32Array, landmarks: boolean): Face[] {

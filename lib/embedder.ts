@@ -272,6 +272,11 @@ export class Embedder {
     await this.pool.close();
   }
 
+  /** `await using x = await Embedder.load(...)` closes it when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   // ---- internals --------------------------------------------------------------------------
 
   /** n x 10 landmark floats; box-only faces get the square-crop points. */

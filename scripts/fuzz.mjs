@@ -29,6 +29,8 @@ const GROUPS = [
     script: 'test/helpers/forge-watchlist.mjs',
     args: (seed) => ['--kind', kind, '--seed', String(seed), '--flips', '600', '--people', '400', ...(seed === base ? ['--targeted'] : [])],
   })),
+  // Ending a process with inference in flight (close, exit, throw, reject, exit during load): 2 trials of each per seed.
+  { name: 'lifecycle', script: 'test/helpers/lifecycle-trials.mjs', args: (seed) => ['--seed', String(seed), '--trials', '2'] },
 ];
 
 let bad = 0;

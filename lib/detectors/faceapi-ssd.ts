@@ -423,6 +423,11 @@ export class FaceApiLandmarker {
     this.closed = true;
     await this.pool.close();
   }
+
+  /** `await using` closes it when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 /**
@@ -557,6 +562,11 @@ export class FaceApiSsdDetector {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([this.ssd.close(), this.landmarker.close()]);
+  }
+
+  /** `await using` closes it when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 

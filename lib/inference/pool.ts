@@ -3,13 +3,22 @@
  * same model. `run()` hands input tensors to an idle worker by transferring
  * their ArrayBuffers (no copy) and resolves with the outputs; the input
  * buffers come back too, so callers can reuse them.
+ *
+ * Lifetime: an idle pool does not keep the process alive (a worker is
+ * ref'd only while it loads or runs), `close()` rejects what is pending
+ * with a StateError, and no worker is ever terminated inside a native ONNX
+ * Runtime call (lib/inference/gate.ts), so close(), process.exit() and an
+ * uncaught exception never abort the process. How workers are started
+ * (stack, execArgv, telemetry): lib/inference/spawn.ts.
  */
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelError, StateError, invalidType, outOfRange } from '../errors.js';
 import { checkInteger, checkOptions } from '../validate.js';
+import { closeGate, createGate, track, untrack } from './gate.js';
 import type { ReadyReply, ResultReply, TensorMessage, WorkerReply } from './protocol.js';
+import { inferenceWorkerOptions } from './spawn.js';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu', 'dml', 'coreml'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -52,7 +61,10 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** Shared with the worker: whether it is inside a native call (gate.ts). */
+  gate: Int32Array;
   busy: Job | null;
+  exited: boolean;
 }
 
 /** Validates and normalises inference options. */
@@ -89,6 +101,7 @@ export class InferencePool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(slots: Slot[], ready: ReadyReply) {
     this.slots = slots;
@@ -110,13 +123,20 @@ export class InferencePool {
       throw invalidType(param, 'a path to an .onnx file or its bytes', model);
     }
     const url = new URL('./worker.js', import.meta.url);
+    const spawn = inferenceWorkerOptions();
     const slots: Slot[] = [];
     let first: ReadyReply | undefined;
     try {
       for (let i = 0; i < opts.workers; i++) {
-        const worker = new Worker(url);
-        worker.unref();
-        slots.push({ worker, busy: null });
+        const gate = createGate();
+        const worker = new Worker(url, { ...spawn, workerData: { gate } });
+        const slot: Slot = { worker, gate, busy: null, exited: false };
+        slots.push(slot);
+        track(gate);
+        worker.once('exit', () => {
+          slot.exited = true;
+          untrack(gate);
+        });
         const ready = await new Promise<ReadyReply>((resolve, reject) => {
           const onMessage = (m: WorkerReply) => {
             cleanup();
@@ -127,18 +147,27 @@ export class InferencePool {
             cleanup();
             reject(new ModelError(`Inference worker failed while loading ${param}: ${e.message}`, { cause: e }));
           };
+          const onExit = (code: number) => {
+            cleanup();
+            reject(new ModelError(`Inference worker exited (code ${code}) while loading ${param}`));
+          };
           const cleanup = () => {
             worker.off('message', onMessage);
             worker.off('error', onError);
+            worker.off('exit', onExit);
           };
           worker.on('message', onMessage);
           worker.on('error', onError);
+          worker.on('exit', onExit);
+          // Ref'd while loading (listeners on a Worker ref it again anyway).
+          worker.ref();
           worker.postMessage({ type: 'init', model, executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads });
         });
+        worker.unref();
         first ??= ready;
       }
     } catch (err) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all(slots.map((s) => stopSlot(s)));
       throw err;
     }
     for (const w of first!.warnings) warnOnce(`livefr: ${w}`);
@@ -148,12 +177,16 @@ export class InferencePool {
   private attach(slot: Slot): void {
     slot.worker.on('message', (m: WorkerReply) => {
       const job = slot.busy;
-      if (!job) return;
+      if (!job) {
+        // A run that close() already rejected: nobody will read these tensors, clear them (they may hold faces).
+        if (m.type === 'result') for (const t of [...Object.values(m.feeds), ...Object.values(m.outputs)]) t.data.fill(0);
+        return;
+      }
       if (m.type === 'result' && m.id === job.id) {
-        slot.busy = null;
+        this.release(slot);
         job.resolve({ outputs: m.outputs, feeds: (m as ResultReply).feeds });
       } else if (m.type === 'error' && m.id === job.id) {
-        slot.busy = null;
+        this.release(slot);
         job.reject(new ModelError(`Inference failed: ${m.message}`));
       }
       this.pump();
@@ -168,19 +201,29 @@ export class InferencePool {
       slot.busy = null;
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
-      job?.reject(new StateError('Inference worker exited'));
+      job?.reject(new StateError(this.closed ? 'The inference pool was closed' : 'Inference worker exited'));
       if (this.slots.length === 0) {
         for (const q of this.queue.splice(0)) q.reject(new StateError('All inference workers have exited'));
       }
     });
+    // The listeners above ref the worker's port again: an idle worker must not keep the process alive.
+    slot.worker.unref();
+  }
+
+  /** A slot's job is done: it no longer keeps the process alive. */
+  private release(slot: Slot): void {
+    slot.busy = null;
+    slot.worker.unref();
   }
 
   private pump(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.busy) continue;
+      if (slot.busy || slot.exited) continue;
       const job = this.queue.shift()!;
       slot.busy = job;
+      // A run in progress keeps the process alive until its promise settles.
+      slot.worker.ref();
       const transfer = Object.values(job.feeds).map((t) => t.data.buffer as ArrayBuffer);
       slot.worker.postMessage({ type: 'run', id: job.id, feeds: job.feeds }, transfer);
     }
@@ -189,6 +232,11 @@ export class InferencePool {
   /** Number of runs waiting or running. */
   get pending(): number {
     return this.queue.length + this.slots.filter((s) => s.busy).length;
+  }
+
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /**
@@ -213,17 +261,42 @@ export class InferencePool {
         return Promise.reject(outOfRange(`feeds.${name}.dims`, `dims whose product is ${t.data.length}`, t.dims));
       }
     }
+    if (this.slots.length === 0) return Promise.reject(new StateError('All inference workers have exited'));
     return new Promise<RunResult>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, feeds: feeds as Record<string, TensorMessage>, resolve, reject });
       this.pump();
     });
   }
 
-  /** Stops the workers; pending runs are rejected. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops the workers. Every run not yet resolved (queued or in progress)
+   * rejects with a StateError at once; a worker inside a model run is
+   * terminated as soon as that run returns, and close() resolves when all
+   * workers have stopped. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     for (const q of this.queue.splice(0)) q.reject(new StateError('The inference pool was closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const slot of this.slots) {
+      const job = slot.busy;
+      slot.busy = null;
+      job?.reject(new StateError('The inference pool was closed while this run was in progress'));
+    }
+    this.closing = Promise.all(this.slots.map((s) => stopSlot(s))).then(() => undefined);
+    return this.closing;
   }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Terminates a worker once it is outside any native call. */
+async function stopSlot(slot: Slot): Promise<void> {
+  if (!slot.exited) {
+    await closeGate(slot.gate);
+    await slot.worker.terminate();
+  }
+  untrack(slot.gate);
 }

@@ -2,19 +2,39 @@
  * One ONNX Runtime session in a worker thread. `session.run()` blocks the
  * thread it is on, so it never runs on the caller's event loop. Tensors
  * arrive as transferred ArrayBuffers (no copy) and go back the same way.
+ * Every ONNX Runtime call goes through the gate shared with the pool
+ * (gate.ts), so the pool never terminates this thread inside one.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { enter, leave } from './gate.js';
 import type { InitMessage, RunMessage, TensorMessage, WorkerReply } from './protocol.js';
 
 const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/consistent-type-imports
-const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+type Ort = typeof import('onnxruntime-node');
+/**
+ * onnxruntime-node, loaded on the first init inside the gate: loading it
+ * dlopens ONNX Runtime and runs the binding's module initialiser, native
+ * code that aborts the process just like a run when the thread is
+ * terminated during it.
+ */
+let ort: Ort;
 
 let session: import('onnxruntime-node').InferenceSession | undefined;
 const port = parentPort!;
+const gate = (workerData as { gate: Int32Array }).gate;
+
+/** Runs one native ONNX Runtime call with the gate held; refuses once the pool closed it. */
+async function native<T>(call: () => Promise<T>): Promise<T> {
+  if (!enter(gate)) throw new Error('the inference pool is closing');
+  try {
+    return await call();
+  } finally {
+    leave(gate);
+  }
+}
 
 function send(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -50,10 +70,15 @@ async function init(msg: InitMessage): Promise<void> {
   // Severity 3 = errors only: ORT's per-node warnings (e.g. unused initialisers) are noise to users.
   const base = { intraOpNumThreads: msg.intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const };
   const model = msg.model;
+  await native(async () => {
+    ort ??= require('onnxruntime-node') as Ort;
+  });
   const create = (eps: string[]) =>
-    typeof model === 'string'
-      ? ort.InferenceSession.create(model, { ...base, executionProviders: eps })
-      : ort.InferenceSession.create(model, { ...base, executionProviders: eps });
+    native(() =>
+      typeof model === 'string'
+        ? ort.InferenceSession.create(model, { ...base, executionProviders: eps })
+        : ort.InferenceSession.create(model, { ...base, executionProviders: eps }),
+    );
   let provider = 'cpu';
   if (usable.length > 0) {
     try {
@@ -81,7 +106,7 @@ async function init(msg: InitMessage): Promise<void> {
 async function run(msg: RunMessage): Promise<void> {
   const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
   for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
-  const result = await session!.run(feeds);
+  const result = await native(() => session!.run(feeds));
   const outputs: Record<string, TensorMessage> = {};
   const transfer: ArrayBuffer[] = [];
   for (const [name, t] of Object.entries(result)) {

@@ -59,6 +59,7 @@ export class Watchlist {
   #nextTemplateId = 0;
   readonly #governor: ThresholdGovernor;
   readonly #queue = new MutationQueue();
+  #closing: Promise<void> | undefined;
 
   constructor(options: WatchlistOptions) {
     const o = checkOptions('options', options, ['dim', 'index', 'hnsw', 'ivf', 'threshold']);
@@ -161,7 +162,26 @@ export class Watchlist {
 
   /** Runs mutations one at a time, in call order. */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(new StateError('The watchlist is closed'));
     return this.#queue.run(fn);
+  }
+
+  /**
+   * Closes the watchlist: changes already queued (a save() in progress
+   * included) finish first, then add, remove, match, save and the other
+   * operations reject with a StateError. `await using wl = ...` calls it
+   * when the block ends. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      // Queued behind every change already asked for; from now on nothing new is accepted.
+      this.#closing = this.#queue.run(async () => undefined);
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -308,6 +328,7 @@ export class Watchlist {
    * one result per query, with the best `k` distinct people.
    */
   async match(embeddings: Float32Array, options?: MatchOptions): Promise<MatchResult[]> {
+    if (this.#closing) throw new StateError('The watchlist is closed');
     const queries = checkEmbeddings('embeddings', embeddings, this.dim);
     const o = checkOptions('options', options, ['threshold', 'k', 'force']);
     const k = o.k === undefined ? 5 : checkInteger('options.k', o.k, 1, 10000);
