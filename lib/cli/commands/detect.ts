@@ -1,5 +1,5 @@
 /**
- * `livefr detect <image...>`: finds faces in image files and prints them as
+ * `livefr detect <image|folder|-...> [--list FILE]`: finds faces in image files and prints them as
  * a table or, with --json, one JSON line per image on stdout (nothing else
  * goes to stdout). An unreadable image is reported on stderr and the run
  * goes on; the exit code is then 1.
@@ -9,10 +9,12 @@ import { LivefrError, LivefrRangeError, LivefrTypeError } from '../../errors.js'
 import { loadImage, type Frame } from '../../frame.js';
 import type { Face } from '../../types.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, detectOptions, detectorOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
 
 const SPEC: Record<string, FlagSpec> = {
+  ...INPUT_FLAGS,
   ...DETECTOR_FLAGS,
   tile: { type: 'string', description: "tiling for small faces in large images: auto, on or off", default: 'auto' },
   'smallest-face': { type: 'number', description: 'smallest face side (px) tiling must make visible', default: 32 },
@@ -21,7 +23,7 @@ const SPEC: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 
-const SYNOPSIS = '<image...> [--detector FAMILY --detector-model PATH] [--min-score S] [--json]';
+const SYNOPSIS = '<image|folder|-...> [--list FILE] [--detector FAMILY --detector-model PATH] [--min-score S] [--json]';
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -74,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage('detect', SYNOPSIS, SPEC) + '\n');
     return 0;
   }
-  if (positional.length === 0) {
+  const images = collectImages(positional, (flags.list as string[] | undefined) ?? []);
+  if (images.length === 0) {
     process.stderr.write(`livefr detect: no image given\n\n${usage('detect', SYNOPSIS, SPEC)}\n`);
     return 2;
   }
@@ -84,16 +87,16 @@ export async function run(argv: string[]): Promise<number> {
     smallestFace: flags['smallest-face'] as number,
   };
   const detector = await loadDetector(flags);
-  const progress = new Progress({ label: 'detect', total: positional.length, quiet: Boolean(flags.quiet) || positional.length < 2 });
+  const progress = new Progress({ label: 'detect', total: images.length, quiet: Boolean(flags.quiet) || images.length < 2 });
   let failed = 0;
   try {
     // Decode the next image while the current one is being detected.
     const decode = (file: string) => loadImage(file).then((frame) => ({ frame }), (error: unknown) => ({ error }));
-    let next = decode(positional[0]!);
-    for (let i = 0; i < positional.length; i++) {
-      const file = positional[i]!;
+    let next = decode(images[0]!);
+    for (let i = 0; i < images.length; i++) {
+      const file = images[i]!;
       const got = await next;
-      if (i + 1 < positional.length) next = decode(positional[i + 1]!);
+      if (i + 1 < images.length) next = decode(images[i + 1]!);
       try {
         if ('error' in got) throw got.error;
         const faces = await detector.detect(got.frame, options);
@@ -114,6 +117,6 @@ export async function run(argv: string[]): Promise<number> {
     progress.finish();
     await detector.close();
   }
-  if (failed) process.stderr.write(`livefr detect: ${failed} of ${positional.length} image${positional.length === 1 ? '' : 's'} failed\n`);
+  if (failed) process.stderr.write(`livefr detect: ${failed} of ${images.length} image${images.length === 1 ? '' : 's'} failed\n`);
   return failed ? 1 : 0;
 }

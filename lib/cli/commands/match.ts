@@ -10,6 +10,7 @@ import { Embedder } from '../../embedder.js';
 import { loadImage } from '../../frame.js';
 import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
 
@@ -17,6 +18,7 @@ const SPEC: Record<string, FlagSpec> = {
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
   force: { type: 'boolean', description: "allow --threshold below the watchlist's calibrated threshold (more false alerts)" },
   k: { type: 'number', default: 5, description: 'candidates reported per face' },
+  ...INPUT_FLAGS,
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
   json: { type: 'boolean', description: 'one JSON line per image on stdout' },
@@ -29,11 +31,13 @@ const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 export async function run(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv, SPEC);
   if (flags.help) {
-    process.stdout.write(usage('match', '<watchlist-file> <image...>', SPEC) + '\n');
+    process.stdout.write(usage('match', '<watchlist-file> <image|folder|-...> [--list FILE]', SPEC) + '\n');
     return 0;
   }
-  if (positional.length < 2) throw new UsageError('arguments', 'Expected <watchlist-file> <image...>');
-  const [file, ...images] = positional as [string, ...string[]];
+  const [file, ...rest] = positional as [string | undefined, ...string[]];
+  if (file === undefined) throw new UsageError('arguments', 'Expected <watchlist-file> <image|folder|-...> or --list FILE');
+  const images = collectImages(rest, (flags.list as string[] | undefined) ?? []);
+  if (images.length === 0) throw new UsageError('arguments', 'Expected <watchlist-file> <image|folder|-...> or --list FILE: no image given');
   const k = flags.k as number;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError('--k', `Expected an integer between 1 and 1000 for --k but received ${k}`);
   const watchlist = await Watchlist.load(file);
