@@ -24,6 +24,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   models: { summary: 'list, convert and verify the default models', load: () => load('models') },
   eval: { summary: 'measure accuracy: verify | identify | live', load: () => load('eval') },
   calibrate: { summary: 'threshold for a false-alert target and watchlist size', load: () => load('calibrate') },
+  review: { summary: 'confirm or reject an alert (two people per alert by default)', load: () => load('review') },
+  audit: { summary: 'verify an audit log (names the first bad record) | keygen', load: () => load('audit') },
+  report: { summary: 'transparency figures of the deployments in an audit log [--html]', load: () => load('report') },
+  deployment: { summary: 'status | authorise | refuse | end a deployment', load: () => load('deployment') },
   demo: { summary: 'run the demo on real faces with the default models', load: () => load('demo') },
   info: { summary: 'native build, CPU features and models', load: () => load('info') },
 };

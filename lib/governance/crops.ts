@@ -80,3 +80,26 @@ export class CropStore {
     return file;
   }
 }
+
+/**
+ * JPEG of one face of a frame (its box with a margin), for an alert's
+ * reviewers. Only ever called for faces that raised an alert.
+ */
+export async function cropJpeg(frame: { data: Uint8Array; width: number; height: number; format: string; stride?: number }, box: { x: number; y: number; width: number; height: number }, options?: { margin?: number; quality?: number }): Promise<Buffer> {
+  const channels = frame.format === 'gray' ? 1 : frame.format === 'rgb' || frame.format === 'bgr' ? 3 : frame.format === 'rgba' || frame.format === 'bgra' ? 4 : 0;
+  if (channels === 0) throw new StateError(`cropJpeg: frames of format ${frame.format} are not supported (rgb, bgr, rgba, bgra, gray)`);
+  if (frame.stride !== undefined && frame.stride !== frame.width * channels) throw new StateError('cropJpeg: frames with padded rows are not supported');
+  const m = options?.margin ?? 0.25;
+  const left = Math.max(0, Math.floor(box.x - m * box.width));
+  const top = Math.max(0, Math.floor(box.y - m * box.height));
+  const right = Math.min(frame.width, Math.ceil(box.x + (1 + m) * box.width));
+  const bottom = Math.min(frame.height, Math.ceil(box.y + (1 + m) * box.height));
+  if (right - left < 1 || bottom - top < 1) throw new StateError('cropJpeg: the box lies outside the frame');
+  const { default: sharp } = await import('sharp');
+  let img = sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.width * frame.height * channels), {
+    raw: { width: frame.width, height: frame.height, channels: channels as 1 | 3 | 4 },
+  }).extract({ left, top, width: right - left, height: bottom - top });
+  if (channels === 4) img = img.removeAlpha();
+  if (frame.format === 'bgr' || frame.format === 'bgra') img = img.recomb([[0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+  return img.jpeg({ quality: options?.quality ?? 85 }).toBuffer();
+}

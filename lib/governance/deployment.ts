@@ -25,7 +25,7 @@ import { LivefrRangeError, StateError, invalidType, outOfRange } from '../errors
 import { parseKey } from '../util/aead.js';
 import { removeFileScrubbed, removeStaleTemps } from '../util/atomic-file.js';
 import { checkNumber, checkOptions, checkString, isPlainObject } from '../validate.js';
-import type { MatchResult, ThresholdCalibration, Watchlist } from '../watchlist.js';
+import type { MatchResult, ThresholdCalibration, Watchlist } from '../watchlist/index.js';
 import { AuditLog, type AuditRecord } from './audit.js';
 import { CropStore } from './crops.js';
 import { checkDeploymentRecord, provenanceOf, URGENT_AUTHORISATION_MS, type DeploymentRecord, type DeploymentSpec, type EntryCategory } from './records.js';
@@ -425,10 +425,13 @@ export class Deployment {
    * deleted), every unconfirmed alert crop is deleted. Confirmed alerts keep
    * theirs (they are evidence, kept under the force's own rules).
    */
-  async end(reason = 'ended'): Promise<EndSummary> {
+  async end(reason = 'ended', options?: { files?: string[] }): Promise<EndSummary> {
     const r = checkString('reason', reason);
     if (r.startsWith('authorisation')) throw outOfRange('reason', 'a reason not starting with "authorisation" (those are the stop reasons)', r);
-    return this.#finish(r, false);
+    const o = checkOptions('options', options, ['files']);
+    if (o.files !== undefined && !Array.isArray(o.files)) throw invalidType('options.files', 'an array of watchlist file paths', o.files);
+    const files = ((o.files as unknown[] | undefined) ?? []).map((f, i) => path.resolve(checkString(`options.files[${i}]`, f)));
+    return this.#finish(r, false, files);
   }
 
   /**
@@ -572,7 +575,7 @@ export class Deployment {
     return this.#finish(reason, true);
   }
 
-  #finish(reason: string, deleteAll: boolean): Promise<EndSummary> {
+  #finish(reason: string, deleteAll: boolean, extraFiles: string[] = []): Promise<EndSummary> {
     let summary: EndSummary | undefined;
     let toPurge: [Watchlist, Binding][] = [];
     this.audit.transaction((append) => {
@@ -592,19 +595,17 @@ export class Deployment {
       toPurge = [...this.#bound];
       const people = toPurge.reduce((n, [w]) => n + w.size, 0);
       const templates = toPurge.reduce((n, [w]) => n + w.templateCount, 0);
-      const files = toPurge.filter(([, b]) => b.file !== undefined).length;
+      const files = new Set([...toPurge.flatMap(([, b]) => (b.file === undefined ? [] : [b.file])), ...extraFiles]).size;
       append('deployment.end', { deployment: this.id, reason, people, templates, crops, watchlistFiles: files });
       summary = { reason, people, templates, crops, files };
     });
     if (!summary) return Promise.resolve({ reason: this.#mine().ended!.reason, people: 0, templates: 0, crops: 0, files: 0 });
     this.#bound.clear();
     const purge = (async () => {
-      for (const [w, b] of toPurge) {
-        for (const id of w.ids()) await w.remove(id);
-        if (b.file) {
-          removeStaleTemps(b.file);
-          removeFileScrubbed(b.file);
-        }
+      for (const [w] of toPurge) for (const id of w.ids()) await w.remove(id);
+      for (const file of new Set([...toPurge.flatMap(([, b]) => (b.file === undefined ? [] : [b.file])), ...extraFiles])) {
+        removeStaleTemps(file);
+        removeFileScrubbed(file);
       }
       return summary!;
     })();

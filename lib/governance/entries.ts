@@ -11,7 +11,7 @@ import { StateError, invalidType } from '../errors.js';
 import { loadImage, type Frame } from '../frame.js';
 import type { Face } from '../types.js';
 import { checkNumber, checkOptions, checkString, isPlainObject } from '../validate.js';
-import type { Watchlist } from '../watchlist.js';
+import type { Watchlist } from '../watchlist/index.js';
 import type { AuditLog } from './audit.js';
 import { checkProvenance, provenanceOf, type EntryCategory, type Provenance, type ProvenanceInput } from './records.js';
 import { checkQuality, judgeEnrolmentImage, type QualityOptions, type RefusalCode } from './quality.js';

@@ -11,7 +11,7 @@
  * - onFacesScanned(): counters only; they feed the transparency figures.
  */
 import { checkString } from '../validate.js';
-import type { Watchlist } from '../watchlist.js';
+import type { Watchlist } from '../watchlist/index.js';
 import type { Deployment } from './deployment.js';
 import type { ReviewInput, ReviewResult } from './review.js';
 

@@ -22,5 +22,5 @@ export { buildReport, formatReportText, formatReportHtml } from './report.js';
 export type { TransparencyReport, DeploymentFigures, RateWithInterval } from './report.js';
 export { createGovernor } from './governor.js';
 export type { DeploymentGovernor, PipelineAlertLike } from './governor.js';
-export { CropStore } from './crops.js';
+export { CropStore, cropJpeg } from './crops.js';
 export { parseDuration, parseInstant } from './time.js';

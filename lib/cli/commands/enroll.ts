@@ -13,12 +13,16 @@ import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
+import { enrol } from '../../governance/index.js';
+import { GOVERNANCE_FLAGS, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   'max-per-person': { type: 'number', description: 'at most this many images per person (sorted by name)' },
   index: { type: 'string', default: 'flat', description: "index kind for a new watchlist: 'flat' (exact), 'hnsw' or 'ivf'" },
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
+  ...GOVERNANCE_FLAGS,
+  ...PROVENANCE_FLAGS,
   json: { type: 'boolean', description: 'print the summary as one JSON line' },
   quiet: { type: 'boolean', description: 'no progress bar' },
   help: { type: 'boolean', description: 'show this help' },
@@ -61,6 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   const total = jobs.reduce((a, j) => a + j.images.length, 0);
   if (total === 0) throw new UsageError('dir', `No images (.jpg, .png, .webp) found in the subfolders of ${JSON.stringify(dir)}`);
 
+  // --deployment / --category: quality-gated enrolment with provenance, recorded in --audit (lib/cli/governance.ts).
+  const gov = await openGovernance(flags, { models: { embedder: await modelSha(flags['embedder-model'] as string | undefined, 'embedder') } });
+  const governed = governedEnrolment(flags);
+  if (governed) for (const job of jobs) provenanceFor(flags, path.join(dir, job.id), gov.deployment); // refuse before loading models
   const detector = await Detector.load(detectorOptions(flags) as never);
   const embedder = await Embedder.load(embedderOptions(flags) as never);
   const watchlist = existsSync(file)
@@ -79,7 +87,19 @@ export async function run(argv: string[]): Promise<number> {
   let enrolled = 0;
   const skipped: Array<{ file: string; reason: string }> = [];
   try {
-    for (const job of jobs) {
+    for (const job of governed ? jobs : []) {
+      const r = await enrol(watchlist, { id: job.id, ...provenanceFor(flags, path.join(dir, job.id), gov.deployment) } as never, job.images, {
+        detector,
+        embedder,
+        replace: true,
+        ...(gov.audit ? { audit: gov.audit } : {}),
+      });
+      for (const x of r.refused) skipped.push({ file: x.image, reason: `refused (${x.code}): ${x.reason}` });
+      for (let i = 0; i < job.images.length; i++) progress.tick();
+      templates += r.templates;
+      if (r.templates > 0) enrolled++;
+    }
+    for (const job of governed ? [] : jobs) {
       const vectors: Float32Array[] = [];
       for (const img of job.images) {
         try {
@@ -105,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.all([detector.close(), embedder.close()]);
   }
   await watchlist.save(file);
+  await gov.close();
   for (const s of skipped) process.stderr.write(`livefr enroll: skipped ${s.file}: ${s.reason}\n`);
   const summary = { file, people: enrolled, templates, skipped: skipped.length, size: watchlist.size };
   process.stdout.write(

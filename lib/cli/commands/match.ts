@@ -13,6 +13,8 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
+import { cropJpeg } from '../../governance/index.js';
+import { GOVERNANCE_FLAGS, modelSha, openGovernance } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
@@ -21,6 +23,8 @@ const SPEC: Record<string, FlagSpec> = {
   ...INPUT_FLAGS,
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
+  ...GOVERNANCE_FLAGS,
+  stream: { type: 'string', default: 'still', description: 'with --deployment: the source name recorded with alerts and face counts' },
   json: { type: 'boolean', description: 'one JSON line per image on stdout' },
   quiet: { type: 'boolean', description: 'no progress bar' },
   help: { type: 'boolean', description: 'show this help' },
@@ -46,6 +50,19 @@ export async function run(argv: string[]): Promise<number> {
   if (watchlist.calibration && threshold < watchlist.calibration.threshold && !flags.force) {
     throw new UsageError('--threshold', `Expected --threshold >= the calibrated threshold ${watchlist.calibration.threshold} of ${file} but received ${threshold}: a lower threshold raises more false alerts; add --force to override`);
   }
+  // --deployment: the deployment's rules are checked before any image is read, and alerts are recorded (lib/cli/governance.ts).
+  const gov = await openGovernance(flags, {
+    models: { detector: await modelSha(flags['detector-model'] as string | undefined, 'detector'), embedder: await modelSha(flags['embedder-model'] as string | undefined, 'embedder') },
+  });
+  const deployment = gov.deployment;
+  try {
+    deployment?.bindWatchlist(watchlist, { file });
+    deployment?.admit({ threshold, watchlist });
+  } catch (err) {
+    await gov.close();
+    throw err;
+  }
+  let scanned = 0;
   const detector = await Detector.load(detectorOptions(flags) as never);
   const embedder = await Embedder.load(embedderOptions(flags) as never);
   if (watchlist.dim !== embedder.dim) {
@@ -67,6 +84,14 @@ export async function run(argv: string[]): Promise<number> {
           candidates: results[i]!.candidates.map((c) => ({ id: c.id, score: round(c.score, 4) })),
           alert: results[i]!.alert,
         }));
+        const ids: (string | undefined)[] = [];
+        if (deployment && results.some((r) => r.alert)) {
+          const crops = await Promise.all(results.map((r, i) => (r.alert ? cropJpeg(frame, faces[i]!.box) : undefined)));
+          deployment.recordMatches(results, { threshold, streamId: flags.stream as string, crops }).forEach((a, i) => (ids[i] = a?.id));
+        }
+        deployment?.facesScanned(flags.stream as string, faces.length);
+        scanned += faces.length;
+        out.forEach((f, i) => ids[i] !== undefined && Object.assign(f, { alertId: ids[i] }));
         const n = out.filter((f) => f.alert).length;
         alerts += n;
         if (flags.json) {
@@ -74,7 +99,8 @@ export async function run(argv: string[]): Promise<number> {
         } else {
           for (const f of out.filter((o) => o.alert)) {
             const b = f.box;
-            process.stdout.write(`ALERT ${img}: ${f.candidates[0]!.id} (score ${f.candidates[0]!.score}) at ${b.x},${b.y} ${b.width}x${b.height}\n`);
+            const id = (f as { alertId?: string }).alertId;
+            process.stdout.write(`ALERT ${img}: ${f.candidates[0]!.id} (score ${f.candidates[0]!.score}) at ${b.x},${b.y} ${b.width}x${b.height}${id ? ` [alert ${id}: to be reviewed]` : ''}\n`);
           }
           process.stdout.write(`${img}: ${out.length} faces, ${n} alerts, ${out.length - n} not on the watchlist (discarded)\n`);
         }
@@ -87,6 +113,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     progress.finish();
     await Promise.all([detector.close(), embedder.close()]);
+    if (gov.audit && !deployment) gov.audit.append('match.run', { images: images.length, faces: scanned, alerts, threshold });
+    await gov.close();
   }
   if (!flags.json) process.stdout.write(`${images.length} images, ${alerts} alerts at threshold ${threshold}\n`);
   return failures > 0 ? 1 : 0;
