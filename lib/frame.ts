@@ -3,8 +3,7 @@
  * core reads `data` in place. `validateFrame` checks every size before any
  * native code touches the memory.
  */
-import { readFile } from 'node:fs/promises';
-import { DecodeError, invalidType, outOfRange } from './errors.js';
+import { invalidType, outOfRange } from './errors.js';
 import { checkInteger, isPlainObject } from './validate.js';
 
 export const PIXEL_FORMATS = ['rgb', 'bgr', 'rgba', 'bgra', 'gray', 'nv12', 'i420'] as const;
@@ -101,48 +100,6 @@ export function validateFrame(frame: unknown, param = 'frame'): FrameLayout {
   return { data: bytes, width, height, format: fmt, stride, chromaStride, byteLength };
 }
 
-export interface LoadImageOptions {
-  /** Output format (default 'rgb'). */
-  format?: 'rgb' | 'bgr' | 'gray';
-}
-
-/**
- * Decodes a JPEG, PNG or WebP file (or its bytes) into an RGB frame.
- * EXIF orientation is applied. Corrupt input throws a DecodeError.
- */
-export async function loadImage(input: string | Uint8Array, options: LoadImageOptions = {}): Promise<Frame> {
-  let bytes: Uint8Array;
-  if (typeof input === 'string') {
-    if (input.length === 0) throw invalidType('input', 'a file path or image bytes', input);
-    try {
-      bytes = await readFile(input);
-    } catch (err) {
-      throw new DecodeError(`Cannot read image file ${JSON.stringify(input)}: ${(err as Error).message}`, { cause: err });
-    }
-  } else if (input instanceof Uint8Array) {
-    bytes = input;
-  } else {
-    throw invalidType('input', 'a file path or a Uint8Array/Buffer of JPEG, PNG or WebP bytes', input);
-  }
-  const format = options.format ?? 'rgb';
-  if (!['rgb', 'bgr', 'gray'].includes(format)) throw outOfRange('options.format', "'rgb', 'bgr' or 'gray'", format);
-  const { default: sharp } = await import('sharp');
-  const name = typeof input === 'string' ? JSON.stringify(input) : 'buffer';
-  try {
-    let img = sharp(bytes, { failOn: 'error' }).rotate();
-    img = format === 'gray' ? img.grayscale().toColourspace('b-w') : img.toColourspace('srgb').removeAlpha();
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    const expectCh = format === 'gray' ? 1 : 3;
-    if (info.channels !== expectCh) throw new Error(`decoder returned ${info.channels} channels`);
-    if (format === 'bgr') {
-      for (let i = 0; i < data.length; i += 3) {
-        const r = data[i]!;
-        data[i] = data[i + 2]!;
-        data[i + 2] = r;
-      }
-    }
-    return { data, width: info.width, height: info.height, format };
-  } catch (err) {
-    throw new DecodeError(`Cannot decode image ${name} (expected JPEG, PNG or WebP): ${(err as Error).message}`, { cause: err });
-  }
-}
+// loadImage (decoding with byte, pixel and format limits) lives in load-image.ts.
+export { loadImage, LOAD_IMAGE_LIMITS } from './load-image.js';
+export type { LoadImageOptions } from './load-image.js';

@@ -2,7 +2,7 @@
  * livefr: live facial recognition for Node.js.
  */
 export * from './errors.js';
-export { loadImage, validateFrame, PIXEL_FORMATS } from './frame.js';
+export { loadImage, LOAD_IMAGE_LIMITS, validateFrame, PIXEL_FORMATS } from './frame.js';
 export type { Frame, FrameLayout, PixelFormat, LoadImageOptions } from './frame.js';
 export type { Box, Point, Face } from './types.js';
 export { buildInfo } from './native/index.js';
