@@ -1,0 +1,783 @@
+/**
+ * The live pipeline: streams in (ffmpeg sources or pushed frames), faces
+ * detected, tracked, quality-gated, a few best faces per track embedded and
+ * matched, one alert per track and identity out.
+ *
+ * One scheduler shares the machine: at most `concurrency` frames are in
+ * work at once across all streams (each stream's frames in order, one at a
+ * time), the stream whose newest frame has waited longest goes next, and a
+ * frame that a newer one overtakes is dropped and counted. Memory is
+ * bounded: every stream has a fixed pool of frame buffers, one pending
+ * frame (realtime) and a fixed number of embeddings per live track.
+ *
+ * Privacy: nothing about a face that matched nobody leaves the pipeline;
+ * when its track ends, its embeddings are overwritten and its region in
+ * the stream's idle frame buffers too; only counters are kept.
+ */
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import type { Detector, DetectOptions } from '../detector.js';
+import type { Embedder } from '../embedder.js';
+import { StateError, invalidType, outOfRange } from '../errors.js';
+import { validateFrame, type Frame, type FrameLayout } from '../frame.js';
+import type { Face } from '../types.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from '../validate.js';
+import type { Watchlist } from '../watchlist.js';
+import { faceCrop } from './crop.js';
+import { StreamError } from './errors.js';
+import { EVALUATION_HOOK, type EvaluationHook, type TrackSummary } from './evaluation.js';
+import { FUSION_RULES, TrackEvidence, type FusionRule } from './evidence.js';
+import { FramePool, type PooledFrame } from './frame-pool.js';
+import { normaliseQualityOptions, qualityOf, sharpness, type QualityOptions } from './quality.js';
+import { VideoSource, type Gap, type VideoSourceOptions } from './source.js';
+import { Tracker, type Track, type TrackerOptions } from './tracker.js';
+import type { Alert, PipelineGovernor, StreamState, StreamStatus } from './types.js';
+
+export interface PipelineOptions {
+  /** The watchlist faces are matched against (required). */
+  watchlist: Watchlist;
+  /** A loaded detector (default: `Detector.load()` with the default model, closed with the pipeline). */
+  detector?: Detector;
+  /** A loaded embedder (default: `Embedder.load()`, closed with the pipeline). */
+  embedder?: Embedder;
+  /** Alert threshold on the fused score (default: the watchlist's own, which `livefr enroll` sets from the model's measured operating point). */
+  threshold?: number;
+  /** Allows a threshold below the watchlist's calibrated one (more false alerts). */
+  force?: boolean;
+  /** How a track's evidence becomes one score per identity (default 'top2-mean'; docs/pipeline.md compares them). */
+  fusion?: FusionRule;
+  /** Embeddings per track at most (default 4). */
+  maxEmbeddingsPerTrack?: number;
+  /** Faces below this quality (0-1) are not embedded (default 0.25). */
+  minQuality?: number;
+  /** A track is embedded again after this many detections even without a better face (default 4). */
+  reembedEvery?: number;
+  /** Run detection on every n-th frame of each stream (default 1; the scheduler drops more under load). */
+  detectEvery?: number;
+  /** Frames in work at once across streams (default: the machine's cores). */
+  concurrency?: number;
+  /** Options passed to every detect() call. */
+  detect?: DetectOptions;
+  tracker?: TrackerOptions;
+  quality?: QualityOptions;
+  /** Default for file sources: play at native rate (default true). */
+  realtime?: boolean;
+  /** Deployment checks (lib/governance); see PipelineGovernor. */
+  governor?: PipelineGovernor;
+}
+
+export interface StreamOptions extends Omit<VideoSourceOptions, 'realtime'> {
+  /** File sources: play at native rate (default: the pipeline's `realtime`, true). Network sources are always live. */
+  realtime?: boolean;
+  /** Overrides the pipeline's detectEvery for this stream. */
+  detectEvery?: number;
+}
+
+/** A source the application feeds with `pipeline.push()`. */
+export interface PushSource {
+  push: true;
+}
+
+const OPTION_KEYS = [
+  'watchlist', 'detector', 'embedder', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'minQuality', 'reembedEvery',
+  'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'realtime', 'governor',
+] as const;
+const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'detectEvery'] as const;
+
+interface FaceRef {
+  face: Face;
+}
+
+interface StreamCtx {
+  id: string;
+  source: string;
+  video: VideoSource | null;
+  pushPool: FramePool | null;
+  pushT0: number | null;
+  pushFrames: number;
+  realtime: boolean;
+  detectEvery: number;
+  tracker: Tracker<FaceRef>;
+  evidence: Map<number, TrackEvidence>;
+  confirmed: Set<number>;
+  queue: PooledFrame[];
+  queuedAt: number;
+  busy: boolean;
+  sourceEnded: boolean;
+  endError: StreamError | null;
+  finished: boolean;
+  /** Removed or closing: a push stream may finish. */
+  removing: boolean;
+  /** Confirmed tracks that have ended. */
+  finishedTracks: number;
+  done: Promise<void>;
+  resolveDone: () => void;
+  state: StreamState;
+  counts: { frames: number; processed: number; dropped: number; skipped: number; faces: number; embeddings: number; alerts: number; gaps: number };
+  lastError: string | null;
+  inTimes: Float64Array;
+  inHead: number;
+  procTimes: Float64Array;
+  procHead: number;
+}
+
+const WINDOW_MS = 2000;
+
+function rate(times: Float64Array, now: number): number {
+  let n = 0;
+  let oldest = now;
+  for (const t of times) {
+    if (t > 0 && now - t <= WINDOW_MS) {
+      n++;
+      if (t < oldest) oldest = t;
+    }
+  }
+  if (n < 2) return 0;
+  return (n - 1) / Math.max(0.001, (now - oldest) / 1000);
+}
+
+function mark(times: Float64Array, head: number, now: number): number {
+  times[head] = now;
+  return (head + 1) % times.length;
+}
+
+/** Copies a validated frame into a tight buffer of the same format (push API). */
+function packInto(l: FrameLayout, dst: Buffer): void {
+  const W = l.width;
+  const H = l.height;
+  const copyRows = (srcOff: number, srcStride: number, rowBytes: number, rows: number, dstOff: number) => {
+    for (let r = 0; r < rows; r++) dst.set(l.data.subarray(srcOff + r * srcStride, srcOff + r * srcStride + rowBytes), dstOff + r * rowBytes);
+  };
+  if (l.format === 'nv12' || l.format === 'i420') {
+    const cw = Math.ceil(W / 2);
+    const ch = Math.ceil(H / 2);
+    copyRows(0, l.stride, W, H, 0);
+    if (l.format === 'nv12') copyRows(l.stride * H, l.chromaStride, 2 * cw, ch, W * H);
+    else {
+      copyRows(l.stride * H, l.chromaStride, cw, ch, W * H);
+      copyRows(l.stride * H + l.chromaStride * ch, l.chromaStride, cw, ch, W * H + cw * ch);
+    }
+    return;
+  }
+  const rowBytes = l.byteLength - l.stride * (H - 1);
+  copyRows(0, l.stride, rowBytes, H, 0);
+}
+
+export class Pipeline extends EventEmitter {
+  readonly threshold: number;
+  readonly fusion: FusionRule;
+  readonly watchlist: Watchlist;
+  private detector!: Detector;
+  private embedder!: Embedder;
+  private owns: { detector: boolean; embedder: boolean } = { detector: false, embedder: false };
+  private readonly o: {
+    force: boolean;
+    maxEmbeddings: number;
+    minQuality: number;
+    reembedEvery: number;
+    detectEvery: number;
+    concurrency: number;
+    detect: DetectOptions;
+    tracker: TrackerOptions;
+    quality: Required<QualityOptions>;
+    realtime: boolean;
+  };
+  private readonly governor: PipelineGovernor | undefined;
+  private readonly streams = new Map<string, StreamCtx>();
+  private inFlight = 0;
+  private closing: Promise<void> | null = null;
+  private closed = false;
+  private fatal: Error | null = null;
+  private iterators = new Set<{ queue: Alert[]; wake: (() => void) | null }>();
+  private idle: Array<() => void> = [];
+  private readonly evaluate: EvaluationHook | undefined;
+  private readonly evalFrames = new Map<string, Record<FusionRule, Record<string, number>>>();
+
+  /** Use createPipeline(). */
+  constructor(options: PipelineOptions, internal: { detector: Detector; embedder: Embedder; owns: { detector: boolean; embedder: boolean }; threshold: number }) {
+    super();
+    this.watchlist = options.watchlist;
+    this.detector = internal.detector;
+    this.embedder = internal.embedder;
+    this.owns = internal.owns;
+    this.threshold = internal.threshold;
+    this.fusion = options.fusion ?? 'top2-mean';
+    this.governor = options.governor;
+    const o = options;
+    this.o = {
+      force: o.force ?? false,
+      maxEmbeddings: o.maxEmbeddingsPerTrack ?? 4,
+      minQuality: o.minQuality ?? 0.25,
+      reembedEvery: o.reembedEvery ?? 4,
+      detectEvery: o.detectEvery ?? 1,
+      concurrency: o.concurrency ?? Math.max(1, availableParallelism()),
+      detect: o.detect ?? {},
+      tracker: o.tracker ?? {},
+      quality: normaliseQualityOptions(o.quality),
+      realtime: o.realtime ?? true,
+    };
+    new Tracker(this.o.tracker); // validates the tracker options now
+    const hook = (options as unknown as Record<symbol, unknown>)[EVALUATION_HOOK];
+    if (typeof hook === 'function') {
+      this.evaluate = hook as EvaluationHook;
+      process.stderr.write('livefr pipeline: evaluation hook on: per-track scores of every face leave the pipeline (test data only, never a deployment); no alerts are raised\n');
+    }
+  }
+
+  // ------------------------------------------------------------------ streams --
+
+  /**
+   * Adds a stream: a file path or a network URL (rtsp://, http(s)://,
+   * tcp://, udp://, ...) decoded by ffmpeg, or `{ push: true }` for frames
+   * given to `push()`. Errors of the stream are 'error' events carrying its
+   * id; they never affect the other streams.
+   */
+  addStream(id: string, source: string | PushSource, options?: StreamOptions): void {
+    this.checkOpen();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw invalidType('id', 'a non-empty stream id string', id);
+    if (this.streams.has(id)) throw outOfRange('id', 'an id not already in use', id);
+    const isPush = isPlainObject(source) && (source as Record<string, unknown>).push === true;
+    if (!isPush && (typeof source !== 'string' || source.length === 0)) {
+      throw invalidType('source', "a file path, a stream URL or { push: true }", source);
+    }
+    const o = checkOptions('options', options, STREAM_KEYS);
+    const detectEvery = o.detectEvery === undefined ? this.o.detectEvery : checkInteger('options.detectEvery', o.detectEvery, 1, 1000);
+    const realtime = o.realtime === undefined ? this.o.realtime : checkBoolean('options.realtime', o.realtime);
+    const videoOptions = this.videoOptions(o);
+    this.governor?.admit({ threshold: this.threshold, watchlist: this.watchlist, streamId: id, now: new Date() });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const ctx: StreamCtx = {
+      id,
+      source: isPush ? 'push' : (source as string),
+      video: null,
+      pushPool: null,
+      pushT0: null,
+      pushFrames: 0,
+      realtime,
+      detectEvery,
+      tracker: new Tracker<FaceRef>(this.o.tracker),
+      evidence: new Map(),
+      confirmed: new Set(),
+      queue: [],
+      queuedAt: 0,
+      busy: false,
+      sourceEnded: false,
+      endError: null,
+      finished: false,
+      removing: false,
+      finishedTracks: 0,
+      done,
+      resolveDone,
+      state: isPush ? 'running' : 'starting',
+      counts: { frames: 0, processed: 0, dropped: 0, skipped: 0, faces: 0, embeddings: 0, alerts: 0, gaps: 0 },
+      lastError: null,
+      inTimes: new Float64Array(256),
+      inHead: 0,
+      procTimes: new Float64Array(256),
+      procHead: 0,
+    };
+    this.streams.set(id, ctx);
+    if (isPush) return;
+    const video = new VideoSource(source as string, { ...videoOptions, realtime });
+    ctx.video = video;
+    video.on('format', () => (ctx.state = 'running'));
+    video.on('frame', (f: PooledFrame) => this.onFrame(ctx, f));
+    video.on('drop', () => {
+      ctx.counts.frames++;
+      ctx.counts.dropped++;
+      ctx.inHead = mark(ctx.inTimes, ctx.inHead, Date.now());
+    });
+    video.on('gap', (gap: Gap) => {
+      ctx.counts.gaps++;
+      ctx.state = 'running';
+      this.emit('gap', { streamId: id, ...gap });
+    });
+    video.on('error', (err: StreamError) => {
+      if (video.network) ctx.state = 'reconnecting';
+      this.streamError(ctx, err);
+    });
+    video.on('end', (err: StreamError | null) => {
+      ctx.sourceEnded = true;
+      ctx.endError = err;
+      this.maybeFinish(ctx);
+    });
+    video.start();
+  }
+
+  private videoOptions(o: Record<string, unknown>): VideoSourceOptions {
+    const v: VideoSourceOptions = {};
+    if (o.loop !== undefined) v.loop = checkBoolean('options.loop', o.loop);
+    if (o.size !== undefined) {
+      if (!Array.isArray(o.size) || o.size.length !== 2) throw invalidType('options.size', 'an array [width, height]', o.size);
+      v.size = [checkInteger('options.size[0]', o.size[0], 16, 16384), checkInteger('options.size[1]', o.size[1], 16, 16384)];
+      if (v.size[0] % 2) throw outOfRange('options.size[0]', 'an even width (NV12)', v.size[0]);
+    }
+    if (o.poolSize !== undefined) v.poolSize = checkInteger('options.poolSize', o.poolSize, 2, 64);
+    if (o.ffmpeg !== undefined) {
+      if (typeof o.ffmpeg !== 'string' || !o.ffmpeg) throw invalidType('options.ffmpeg', 'a path to an ffmpeg executable', o.ffmpeg);
+      v.ffmpeg = o.ffmpeg;
+    }
+    if (o.stallTimeoutMs !== undefined) v.stallTimeoutMs = checkInteger('options.stallTimeoutMs', o.stallTimeoutMs, 100, 3_600_000);
+    if (o.backoffMs !== undefined) v.backoffMs = checkInteger('options.backoffMs', o.backoffMs, 10, 600_000);
+    if (o.maxBackoffMs !== undefined) v.maxBackoffMs = checkInteger('options.maxBackoffMs', o.maxBackoffMs, 10, 3_600_000);
+    if (o.maxReconnects !== undefined) v.maxReconnects = checkInteger('options.maxReconnects', o.maxReconnects, 0, Number.MAX_SAFE_INTEGER);
+    if (o.decodeThreads !== undefined) v.decodeThreads = checkInteger('options.decodeThreads', o.decodeThreads, 1, 64);
+    return v;
+  }
+
+  /**
+   * Gives a frame to a `{ push: true }` stream. The pixels are copied into
+   * the stream's pool (the caller may reuse its buffer at once). Returns
+   * false when the frame was dropped (no free buffer, or detectEvery).
+   */
+  push(streamId: string, frame: Frame, timestampMs: number): boolean {
+    this.checkOpen();
+    const ctx = this.streams.get(streamId);
+    if (!ctx) throw outOfRange('streamId', 'the id of a stream added with addStream()', streamId);
+    if (ctx.video || ctx.finished) throw outOfRange('streamId', 'a stream added with { push: true } and not removed', streamId);
+    const l = validateFrame(frame, 'frame');
+    const ts = checkNumber('timestampMs', timestampMs);
+    let pool = ctx.pushPool;
+    if (!pool || pool.width !== l.width || pool.height !== l.height || pool.format !== l.format) {
+      if (pool && (ctx.busy || ctx.queue.length)) {
+        ctx.counts.frames++;
+        ctx.counts.dropped++;
+        return false; // the size changed while older frames are in work: drop until they are done
+      }
+      pool?.wipe();
+      pool = ctx.pushPool = new FramePool(4, l.format, l.width, l.height);
+    }
+    if (ctx.pushT0 === null) ctx.pushT0 = ts;
+    const slot = pool.acquire();
+    if (!slot) {
+      ctx.counts.frames++;
+      ctx.counts.dropped++;
+      ctx.pushFrames++;
+      return false;
+    }
+    packInto(l, slot.data);
+    slot.index = ctx.pushFrames++;
+    slot.time = (ts - ctx.pushT0) / 1000;
+    return this.onFrame(ctx, slot);
+  }
+
+  /** Stops a stream: its decoder ends, work in flight finishes, its tracks end (without alerts). */
+  async removeStream(id: string): Promise<void> {
+    const ctx = this.streams.get(id);
+    if (!ctx) throw outOfRange('id', 'the id of a stream added with addStream()', id);
+    ctx.video?.stop();
+    for (const f of ctx.queue.splice(0)) this.release(ctx, f);
+    ctx.sourceEnded = true;
+    ctx.removing = true;
+    this.maybeFinish(ctx);
+    await ctx.done;
+    this.streams.delete(id);
+  }
+
+  /** Status of every stream (or one). Counters only. */
+  status(): StreamStatus[];
+  status(id: string): StreamStatus;
+  status(id?: string): StreamStatus | StreamStatus[] {
+    if (id !== undefined) {
+      const ctx = this.streams.get(id);
+      if (!ctx) throw outOfRange('id', 'the id of a stream added with addStream()', id);
+      return this.statusOf(ctx);
+    }
+    return [...this.streams.values()].map((c) => this.statusOf(c));
+  }
+
+  private statusOf(c: StreamCtx): StreamStatus {
+    const now = Date.now();
+    const fmt = c.video?.format ?? (c.pushPool ? { width: c.pushPool.width, height: c.pushPool.height } : null);
+    return {
+      id: c.id,
+      source: c.source,
+      state: c.state,
+      width: fmt?.width ?? null,
+      height: fmt?.height ?? null,
+      fpsIn: rate(c.inTimes, now),
+      fpsProcessed: rate(c.procTimes, now),
+      ...c.counts,
+      tracks: c.confirmed.size + c.finishedTracks,
+      liveTracks: c.tracker.tracks().length,
+      reconnects: c.video?.reconnects ?? 0,
+      lastError: c.lastError,
+    };
+  }
+
+  /** Resolves when every stream has ended (file sources reached their end; push and network streams only when removed). */
+  async ended(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((c) => c.done));
+  }
+
+  // ------------------------------------------------------------------ alerts --
+
+  /** Alerts as an async iterator, from now until the pipeline closes (then it ends, or rejects with the error that stopped it). */
+  alerts(): AsyncIterableIterator<Alert> {
+    const sub = { queue: [] as Alert[], wake: null as (() => void) | null };
+    this.iterators.add(sub);
+    const self = this;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next(): Promise<IteratorResult<Alert>> {
+        for (;;) {
+          const a = sub.queue.shift();
+          if (a) return { value: a, done: false };
+          if (self.fatal) throw self.fatal;
+          if (self.closed || !self.iterators.has(sub)) return { value: undefined, done: true };
+          await new Promise<void>((r) => (sub.wake = r));
+          sub.wake = null;
+        }
+      },
+      async return(): Promise<IteratorResult<Alert>> {
+        self.iterators.delete(sub);
+        sub.queue.length = 0;
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Alert> {
+    return this.alerts();
+  }
+
+  // ------------------------------------------------------------------ scheduling --
+
+  private onFrame(ctx: StreamCtx, f: PooledFrame): boolean {
+    const now = Date.now();
+    ctx.counts.frames++;
+    ctx.inHead = mark(ctx.inTimes, ctx.inHead, now);
+    if (this.closed || this.closing || ctx.finished) {
+      this.release(ctx, f);
+      return false;
+    }
+    if (f.index % ctx.detectEvery !== 0) {
+      ctx.counts.skipped++;
+      this.release(ctx, f);
+      return false;
+    }
+    const live = ctx.realtime || ctx.video?.network === true || ctx.video === null;
+    if (live && ctx.queue.length) {
+      // The newest frame wins: the one waiting is dropped.
+      for (const old of ctx.queue.splice(0)) {
+        ctx.counts.dropped++;
+        this.release(ctx, old);
+      }
+    }
+    if (ctx.queue.length === 0) ctx.queuedAt = now;
+    ctx.queue.push(f);
+    this.schedule();
+    return true;
+  }
+
+  private release(ctx: StreamCtx, f: PooledFrame): void {
+    if (ctx.video) ctx.video.release(f);
+    else ctx.pushPool?.release(f);
+  }
+
+  private schedule(): void {
+    while (this.inFlight < this.o.concurrency) {
+      let next: StreamCtx | null = null;
+      for (const s of this.streams.values()) {
+        if (s.busy || s.queue.length === 0) continue;
+        if (!next || s.queuedAt < next.queuedAt) next = s;
+      }
+      if (!next) return;
+      const ctx = next;
+      const f = ctx.queue.shift()!;
+      ctx.queuedAt = Date.now();
+      ctx.busy = true;
+      this.inFlight++;
+      this.processFrame(ctx, f)
+        .catch((err: unknown) => {
+          ctx.counts.dropped++;
+          this.streamError(ctx, new StreamError('ERR_LIVEFR_STREAM_INFERENCE', `Frame ${f.index} of stream ${ctx.id} was not processed: ${(err as Error)?.message ?? err}`, { cause: err }));
+        })
+        .finally(() => {
+          this.release(ctx, f);
+          ctx.busy = false;
+          this.inFlight--;
+          this.maybeFinish(ctx);
+          this.schedule();
+          if (this.inFlight === 0) for (const r of this.idle.splice(0)) r();
+        });
+    }
+  }
+
+  private streamError(ctx: StreamCtx, err: StreamError): void {
+    err.streamId = ctx.id;
+    ctx.lastError = err.message;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  // ------------------------------------------------------------------ one frame --
+
+  private async processFrame(ctx: StreamCtx, f: PooledFrame): Promise<void> {
+    const frame: Frame = { data: f.data, width: f.width, height: f.height, format: f.format };
+    const lowScore = ctx.tracker.options.lowScore;
+    const faces = await this.detector.detect(frame, { minScore: lowScore, ...this.o.detect });
+    if (ctx.finished) return;
+    ctx.counts.processed++;
+    ctx.procHead = mark(ctx.procTimes, ctx.procHead, Date.now());
+    const update = ctx.tracker.update(f.index, faces.map((face) => ({ box: face.box, score: face.score, payload: { face } })));
+    // Quality of every matched face, one native call.
+    const matched = update.matched;
+    const sharp = matched.length ? sharpness(frame, matched.map((m) => m.detection.box)) : new Float64Array(0);
+    let scanned = 0;
+    const toEmbed: { track: Track<FaceRef>; face: Face; quality: number; ev: TrackEvidence }[] = [];
+    for (const [i, m] of matched.entries()) {
+      const face = m.detection.payload!.face;
+      const q = qualityOf(face, sharp[i]!, this.o.quality).score;
+      if (q > 0) scanned++;
+      if (m.track.state === 'confirmed') ctx.confirmed.add(m.track.id);
+      let ev = ctx.evidence.get(m.track.id);
+      if (ev) ev.sinceEmbed++;
+      if (q < this.o.minQuality || m.detection.score < ctx.tracker.options.highScore) continue;
+      if (!ev) ctx.evidence.set(m.track.id, (ev = new TrackEvidence(this.embedder.dim, this.o.maxEmbeddings)));
+      if (ev.full || ev.alerted.size > 0) continue;
+      if (ev.count === 0 || q > ev.bestQuality * 1.1 || ev.sinceEmbed >= this.o.reembedEvery) toEmbed.push({ track: m.track, face, quality: q, ev });
+    }
+    ctx.counts.faces += scanned;
+    if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
+
+    if (toEmbed.length) {
+      const emb = await this.embedder.embed(frame, toEmbed.map((e) => e.face));
+      try {
+        ctx.counts.embeddings += toEmbed.length;
+        const results = await this.watchlist.match(emb, { k: 3, threshold: this.threshold, force: this.o.force });
+        const dim = this.embedder.dim;
+        toEmbed.forEach((e, i) => e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality));
+        if (this.fusion === 'centroid' || this.evaluate) {
+          const means = new Float32Array(toEmbed.length * dim);
+          toEmbed.forEach((e, i) => {
+            const m = e.ev.mean();
+            means.set(m, i * dim);
+            m.fill(0);
+          });
+          const r = await this.watchlist.match(means, { k: 3, threshold: this.threshold, force: this.o.force });
+          means.fill(0);
+          toEmbed.forEach((e, i) => (e.ev.centroid = r[i]!.candidates));
+        }
+      } finally {
+        emb.fill(0);
+      }
+    }
+    if (this.evaluate) {
+      this.recordEvaluation(ctx, f, matched);
+      for (const t of update.ended) this.endTrack(ctx, t);
+      return;
+    }
+    // Decisions: confirmed tracks matched in this frame.
+    for (const m of matched) {
+      if (m.track.state !== 'confirmed') continue;
+      const ev = ctx.evidence.get(m.track.id);
+      if (!ev || ev.count === 0) continue;
+      for (const d of ev.decide(this.fusion, this.threshold)) {
+        ev.alerted.add(d.id);
+        await this.raise(ctx, f, frame, m.track, m.detection.box, d.id, d.score);
+      }
+    }
+    for (const t of update.ended) this.endTrack(ctx, t);
+  }
+
+  private async raise(ctx: StreamCtx, f: PooledFrame, frame: Frame, track: Track<FaceRef>, box: Face['box'], id: string, score: number): Promise<void> {
+    const crop = await faceCrop(frame, box);
+    const alert: Alert = {
+      streamId: ctx.id,
+      trackId: track.id,
+      frame: f.index,
+      time: f.time,
+      box: { x: box.x, y: box.y, width: box.width, height: box.height },
+      watchlistId: id,
+      score,
+      threshold: this.threshold,
+      crop,
+    };
+    let extra: Record<string, unknown> | void = undefined;
+    if (this.governor) {
+      try {
+        extra = this.governor.onAlert(alert);
+      } catch (err) {
+        crop.fill(0);
+        this.stopWith(err as Error);
+        return;
+      }
+    }
+    const out = extra ? Object.assign(alert, extra) : alert;
+    ctx.counts.alerts++;
+    this.emit('alert', out);
+    for (const it of this.iterators) {
+      it.queue.push(out);
+      it.wake?.();
+    }
+  }
+
+  /** Evaluation mode: the frame at which each rule would first have alerted, per track and identity. */
+  private recordEvaluation(ctx: StreamCtx, f: PooledFrame, matched: { track: Track<FaceRef> }[]): void {
+    for (const m of matched) {
+      if (m.track.state !== 'confirmed') continue;
+      const ev = ctx.evidence.get(m.track.id);
+      if (!ev || ev.count === 0) continue;
+      const key = `${ctx.id}\u0000${m.track.id}`;
+      let rec = this.evalFrames.get(key);
+      if (!rec) this.evalFrames.set(key, (rec = Object.fromEntries(FUSION_RULES.map((r) => [r, {}])) as Record<FusionRule, Record<string, number>>));
+      for (const rule of FUSION_RULES) {
+        for (const d of ev.decide(rule, this.threshold)) rec[rule][d.id] ??= f.index;
+      }
+    }
+  }
+
+  private endTrack(ctx: StreamCtx, t: Track<FaceRef>): void {
+    const ev = ctx.evidence.get(t.id);
+    if (this.evaluate) {
+      const key = `${ctx.id}\u0000${t.id}`;
+      const summary: TrackSummary = {
+        streamId: ctx.id,
+        trackId: t.id,
+        firstFrame: t.firstFrame,
+        lastFrame: t.lastSeen,
+        box: { ...t.last.box },
+        embeddings: ev?.count ?? 0,
+        fused: Object.fromEntries(FUSION_RULES.map((r) => [r, ev ? Object.fromEntries(ev.fused(r)) : {}])) as TrackSummary['fused'],
+        alertFrames: this.evalFrames.get(key) ?? (Object.fromEntries(FUSION_RULES.map((r) => [r, {}])) as TrackSummary['alertFrames']),
+      };
+      this.evalFrames.delete(key);
+      this.evaluate(summary);
+    }
+    ev?.wipe();
+    ctx.evidence.delete(t.id);
+    if (ctx.confirmed.delete(t.id)) ctx.finishedTracks++;
+    const pool = ctx.video?.pool ?? ctx.pushPool;
+    pool?.scrub(t.last.box);
+    pool?.scrub(t.box);
+  }
+
+  private maybeFinish(ctx: StreamCtx): void {
+    if (ctx.finished || !ctx.sourceEnded || ctx.busy || ctx.queue.length) return;
+    if (!ctx.video && !ctx.removing) return; // a push stream ends only when removed or closed
+    ctx.finished = true;
+    for (const t of ctx.tracker.flush()) this.endTrack(ctx, t);
+    (ctx.video?.pool ?? ctx.pushPool)?.wipe();
+    ctx.state = ctx.endError ? 'failed' : 'ended';
+    if (ctx.endError) ctx.lastError = ctx.endError.message;
+    this.emit('end', { streamId: ctx.id, error: ctx.endError, status: this.statusOf(ctx) });
+    ctx.resolveDone();
+  }
+
+  private stopWith(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    void this.close();
+  }
+
+  // ------------------------------------------------------------------ closing --
+
+  private checkOpen(): void {
+    if (this.closed || this.closing) throw new StateError('The pipeline is closed');
+    if (this.fatal) throw new StateError(`The pipeline stopped: ${this.fatal.message}`);
+  }
+
+  /** Stops every stream, waits for work in flight, overwrites every buffer, ends the alert iterators. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      for (const ctx of this.streams.values()) {
+        ctx.video?.stop();
+        for (const f of ctx.queue.splice(0)) this.release(ctx, f);
+        ctx.sourceEnded = true;
+      }
+      if (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
+      for (const ctx of this.streams.values()) {
+        ctx.removing = true;
+        this.maybeFinish(ctx);
+      }
+      this.closed = true;
+      for (const it of this.iterators) it.wake?.();
+      try {
+        this.governor?.onClose?.();
+      } finally {
+        if (this.owns.detector) await this.detector.close();
+        if (this.owns.embedder) await this.embedder.close();
+        this.emit('close');
+      }
+    })();
+    return this.closing;
+  }
+
+  /** What the pipeline still holds, for tests that check nothing is retained (frame pools, track evidence). */
+  retained(): { frames: readonly Buffer[]; embeddings: Float32Array[] } {
+    const frames: Buffer[] = [];
+    const embeddings: Float32Array[] = [];
+    for (const c of this.streams.values()) {
+      const pool = c.video?.pool ?? c.pushPool;
+      if (pool) frames.push(...pool.buffers());
+      for (const ev of c.evidence.values()) embeddings.push(ev.embeddings);
+    }
+    return { frames, embeddings };
+  }
+}
+
+(Pipeline.prototype as unknown as Record<symbol, unknown>)[(Symbol as unknown as { asyncDispose: symbol }).asyncDispose ?? Symbol.for('nodejs.asyncDispose')] =
+  function (this: Pipeline) {
+    return this.close();
+  };
+
+/**
+ * Creates a pipeline. Without `detector` / `embedder` the default models are
+ * loaded (inference workers sized to the machine's cores) and closed with it.
+ */
+export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+  if (!isPlainObject(options)) throw invalidType('options', 'an options object { watchlist, detector?, embedder?, ... }', options);
+  const o = checkOptions('options', options, OPTION_KEYS);
+  const wl = o.watchlist as Watchlist | undefined;
+  if (!wl || typeof (wl as { match?: unknown }).match !== 'function') throw invalidType('options.watchlist', 'a Watchlist', wl);
+  const threshold = o.threshold === undefined ? wl.threshold : checkNumber('options.threshold', o.threshold, -1, 1);
+  const force = o.force === undefined ? false : checkBoolean('options.force', o.force);
+  const cal = wl.calibration;
+  if (cal && threshold < cal.threshold && !force) {
+    throw outOfRange('options.threshold', `>= the watchlist's calibrated threshold ${cal.threshold} (or force: true, which raises more false alerts)`, threshold);
+  }
+  if (o.fusion !== undefined && !(FUSION_RULES as readonly unknown[]).includes(o.fusion)) {
+    throw outOfRange('options.fusion', `one of ${FUSION_RULES.map((r) => `'${r}'`).join(', ')}`, o.fusion);
+  }
+  if (o.maxEmbeddingsPerTrack !== undefined) checkInteger('options.maxEmbeddingsPerTrack', o.maxEmbeddingsPerTrack, 1, 64);
+  if (o.minQuality !== undefined) checkNumber('options.minQuality', o.minQuality, 0, 1);
+  if (o.reembedEvery !== undefined) checkInteger('options.reembedEvery', o.reembedEvery, 1, 10000);
+  if (o.detectEvery !== undefined) checkInteger('options.detectEvery', o.detectEvery, 1, 1000);
+  if (o.concurrency !== undefined) checkInteger('options.concurrency', o.concurrency, 1, 64);
+  if (o.realtime !== undefined) checkBoolean('options.realtime', o.realtime);
+  if (o.detect !== undefined && !isPlainObject(o.detect)) throw invalidType('options.detect', 'detect() options', o.detect);
+  const gov = o.governor as PipelineGovernor | undefined;
+  if (gov !== undefined && (!isPlainObject(gov) && typeof gov !== 'object' || typeof gov.admit !== 'function' || typeof gov.onAlert !== 'function')) {
+    throw invalidType('options.governor', 'a PipelineGovernor { admit(), onAlert(), onFacesScanned?(), onClose?() }', gov);
+  }
+  normaliseQualityOptions(o.quality);
+  gov?.admit({ threshold, watchlist: wl, now: new Date() });
+  const cores = Math.max(1, availableParallelism());
+  let detector = o.detector as Detector | undefined;
+  let embedder = o.embedder as Embedder | undefined;
+  const owns = { detector: !detector, embedder: !embedder };
+  try {
+    if (!detector) {
+      const { Detector } = await import('../detector.js');
+      detector = await Detector.load({ workers: 1, intraOpNumThreads: cores });
+    }
+    if (!embedder) {
+      const { Embedder } = await import('../embedder.js');
+      embedder = await Embedder.load({ workers: Math.max(1, Math.min(2, cores - 1)), intraOpNumThreads: 1 });
+    }
+  } catch (err) {
+    if (owns.detector) await detector?.close();
+    throw err;
+  }
+  if (embedder.dim !== wl.dim) {
+    if (owns.detector) await detector.close();
+    if (owns.embedder) await embedder.close();
+    throw outOfRange('options.embedder', `an embedder of the watchlist's dimension ${wl.dim}`, `${embedder.dim}-d`);
+  }
+  return new Pipeline(o as unknown as PipelineOptions, { detector, embedder, owns, threshold });
+}
