@@ -6,7 +6,7 @@
  * threshold. Everything here is overwritten when the track ends without an
  * alert (privacy).
  */
-import type { MatchCandidate } from '../watchlist.js';
+import type { MatchCandidate } from '../watchlist/index.js';
 
 /**
  * - 'max': the best single score of the track's embeddings.

@@ -22,7 +22,7 @@ import { StateError, invalidType, outOfRange } from '../errors.js';
 import { validateFrame, type Frame, type FrameLayout } from '../frame.js';
 import type { Face } from '../types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from '../validate.js';
-import type { Watchlist } from '../watchlist.js';
+import type { Watchlist } from '../watchlist/index.js';
 import { faceCrop } from './crop.js';
 import { StreamError } from './errors.js';
 import { EVALUATION_HOOK, type EvaluationHook, type TrackSummary } from './evaluation.js';

@@ -1,6 +1,6 @@
 /** Public types of the pipeline room (the governance room builds on these). */
 import type { Box } from '../types.js';
-import type { Watchlist } from '../watchlist.js';
+import type { Watchlist } from '../watchlist/index.js';
 
 /** An alert: a track matched a watchlist identity. */
 export interface Alert {
