@@ -155,6 +155,8 @@ export class VideoSource extends EventEmitter {
     const a = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-threads', String(this.options.decodeThreads)];
     if (!this.network && this.options.realtime) a.push('-re');
     if (!this.network && this.options.loop) a.push('-stream_loop', '-1');
+    // Live sources: probe 1 s / 1 MB rather than ffmpeg's 5 s, so the first frame comes sooner.
+    if (this.network) a.push('-analyzeduration', '1000000', '-probesize', '1000000');
     if (/^rtsps?:/i.test(this.url)) a.push('-rtsp_transport', 'tcp');
     a.push('-i', this.url, '-an', '-sn', '-dn', '-map', '0:v:0');
     const size = this.options.size;
