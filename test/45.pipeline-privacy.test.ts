@@ -6,7 +6,8 @@
  * must have been overwritten, not merely dropped).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Detector, Embedder } from '../dist/index.js';
@@ -34,7 +35,10 @@ describe.skipIf(!canRun)('privacy of non-matches', () => {
     ({ detector, embedder } = await loadModels());
     const watchlist = await enrolledWatchlist(detector, embedder, onList, inVideo.map((p) => p.id));
 
-    const tmpBefore = new Set(readdirSync(os.tmpdir()));
+    // A temp folder of its own for this run (the machine's /tmp is shared with other processes).
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'livefr-privacy-'));
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
     const gitBefore = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: repoRoot, encoding: 'utf8' });
     const written: string[] = [];
     const out = process.stdout.write.bind(process.stdout);
@@ -64,6 +68,8 @@ describe.skipIf(!canRun)('privacy of non-matches', () => {
     } finally {
       process.stdout.write = out;
       process.stderr.write = err;
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
     }
 
     // Faces were seen and embedded...
@@ -77,8 +83,8 @@ describe.skipIf(!canRun)('privacy of non-matches', () => {
     expect(end.error).toBeNull();
     expect(written).toEqual([]);
     // No file anywhere: the temp folder and the repository are as they were.
-    const tmpAfter = readdirSync(os.tmpdir()).filter((f) => !tmpBefore.has(f) && !f.startsWith('vitest'));
-    expect(tmpAfter).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+    rmSync(tmp, { recursive: true });
     expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: repoRoot, encoding: 'utf8' })).toBe(gitBefore);
     // Retained buffers: frame pools overwritten, no track evidence left.
     expect(retainedAfterEnd.frames.length).toBeGreaterThan(0);
