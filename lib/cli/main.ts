@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   detect: { summary: 'find faces in images', load: () => load('detect') },
   enroll: { summary: 'build a watchlist from a folder of people', load: () => load('enroll') },
   match: { summary: 'match faces in images against a watchlist', load: () => load('match') },
+  watch: { summary: 'live: watch video files and streams for watchlist faces', load: () => load('watch') },
   models: { summary: 'list, convert and verify the default models', load: () => load('models') },
   eval: { summary: 'measure accuracy: verify | identify | live', load: () => load('eval') },
   calibrate: { summary: 'threshold for a false-alert target and watchlist size', load: () => load('calibrate') },

@@ -149,6 +149,8 @@ export class VideoSource extends EventEmitter {
     this.kill();
     if (this.current) this.pool?.release(this.current);
     this.current = null;
+    this.filled = 0;
+    this.backlog = null;
   }
 
   private args(): string[] {
@@ -231,6 +233,7 @@ export class VideoSource extends EventEmitter {
   private inputFps: number | undefined;
 
   private onData(chunk: Buffer): void {
+    if (this.stopped) return; // data already read when the decoder was stopped
     this.armStall();
     const pool = this.pool;
     if (!pool) return; // bytes before the format line: cannot happen with ffmpeg's ordering, but never crash on it
@@ -305,8 +308,9 @@ export class VideoSource extends EventEmitter {
       this.emit('drop', 1, index, time);
       return;
     }
-    const f = this.current!;
+    const f = this.current;
     this.current = null;
+    if (!f) return;
     f.index = index;
     f.time = time;
     this.emit('frame', f);

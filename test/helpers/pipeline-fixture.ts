@@ -11,9 +11,10 @@
  * (recorded as targetFPIR 1/300 on the watchlist).
  */
 import { spawnSync } from 'node:child_process';
-import { Detector, Embedder, Watchlist, loadImage } from '../../dist/index.js';
+import * as lib from '../../dist/index.js';
+import { Detector, Embedder, type Watchlist } from '../../dist/index.js';
 import type { Alert } from '../../dist/pipeline/index.js';
-import { buildWalkVideo, lfwPeople, walkerAt } from './walk-video.mjs';
+import { buildWalkVideo, enrolAndCalibrate, walkerList, walkerOfBox } from './walk-video.mjs';
 import { hasShared, sharedData, sharedModel } from './shared.js';
 
 export const hasFfmpeg = spawnSync('sh', ['-c', 'command -v ffmpeg'], { stdio: 'ignore' }).status === 0;
@@ -43,14 +44,7 @@ export interface WalkVideo {
 
 /** The walkers: the first `n` lfw-dev people (by name) with at least 3 photos; even positions enrolled. */
 export function walkers(n: number, offset = 0, enrolled: (k: number) => boolean = (k) => k % 2 === 0) {
-  const people = lfwPeople(sharedData('lfw-dev', 'images'), 3).slice(offset, offset + n);
-  return people.map((p: { name: string; files: string[] }, k: number) => ({
-    id: p.name,
-    file: p.files[0]!,
-    enrollFiles: p.files.slice(1, 3),
-    enrolled: enrolled(k),
-    lane: 0.1 + (0.72 * k) / Math.max(1, n - 1),
-  }));
+  return walkerList(sharedData('lfw-dev', 'images'), n, offset, enrolled) as { id: string; file: string; enrollFiles: string[]; enrolled: boolean; lane: number }[];
 }
 
 export async function walkVideo(list: ReturnType<typeof walkers>, options: { seconds?: number; scene?: string; width?: number; height?: number } = {}): Promise<WalkVideo> {
@@ -69,52 +63,12 @@ export async function loadModels(): Promise<{ detector: Detector; embedder: Embe
   return { detector, embedder };
 }
 
-async function embedFirstFace(detector: Detector, embedder: Embedder, file: string): Promise<Float32Array | null> {
-  const img = await loadImage(file);
-  const faces = await detector.detect(img);
-  if (!faces.length) return null;
-  return embedder.embed(img, [faces[0]!]);
-}
-
 /** The watchlist of the enrolled walkers, threshold calibrated as the header says. */
 export async function enrolledWatchlist(detector: Detector, embedder: Embedder, list: ReturnType<typeof walkers>, exclude: string[] = []): Promise<Watchlist> {
-  const wl = new Watchlist({ dim: embedder.dim });
-  for (const p of list) {
-    if (!p.enrolled) continue;
-    for (const f of p.enrollFiles) {
-      const e = await embedFirstFace(detector, embedder, f);
-      if (e) await wl.add(p.id, e, { reason: 'test' });
-    }
-  }
-  const skip = new Set([...list.map((p) => p.id), ...exclude]);
-  const others = lfwPeople(sharedData('lfw-dev', 'images'), 1).filter((p: { name: string }) => !skip.has(p.name));
-  // Every 9th person: spread over the alphabet, not the first few.
-  const probes = others.filter((_: unknown, i: number) => i % 9 === 0).slice(0, 300);
-  let worst = -1;
-  for (const p of probes) {
-    const e = await embedFirstFace(detector, embedder, p.files[0]!);
-    if (!e) continue;
-    const [r] = await wl.match(e, { k: 1 });
-    if (r?.best && r.best.score > worst) worst = r.best.score;
-  }
-  wl.setThreshold(Math.round((worst + 0.02) * 1000) / 1000, { calibration: { targetFPIR: 1 / probes.length, watchlistSize: wl.size, method: 'max non-mated lfw-dev score + 0.02 (test fixture)' } });
-  return wl;
+  return (await enrolAndCalibrate(lib, detector, embedder, sharedData('lfw-dev', 'images'), list, exclude)) as Watchlist;
 }
 
 /** The walker an alert's box belongs to at the alert's frame, or null (a face of the scene photo). */
 export function walkerOf(alert: Pick<Alert, 'box' | 'frame'>, video: WalkVideo, frame = alert.frame): Walker | null {
-  const cx = alert.box.x + alert.box.width / 2;
-  const cy = alert.box.y + alert.box.height / 2;
-  let best: Walker | null = null;
-  let bestD = Infinity;
-  for (const w of video.walkers) {
-    const at = walkerAt(w, frame, video.width, video.height);
-    if (!at) continue;
-    const d = Math.hypot(at.cx - cx, at.cy - cy);
-    if (d < at.faceW * 0.75 && d < bestD) {
-      best = w;
-      bestD = d;
-    }
-  }
-  return best;
+  return walkerOfBox(alert.box, frame, video) as Walker | null;
 }

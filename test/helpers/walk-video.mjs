@@ -159,3 +159,68 @@ export async function buildWalkVideo(options) {
   writeFileSync(`${file}.json`, JSON.stringify({ walkers: plan }));
   return meta;
 }
+
+/**
+ * Enrols the enrolled walkers (two other photos each) and calibrates the
+ * threshold on non-mated lfw-dev faces: 300 people not in `exclude` (every
+ * 9th by name), one photo each, matched against the watchlist; threshold =
+ * their highest score + 0.02 (observed FPIR 0 in 300, recorded as targetFPIR
+ * 1/300). `lib` is livefr's module (dist/index.js).
+ */
+export async function enrolAndCalibrate(lib, detector, embedder, lfwImages, list, exclude = []) {
+  const first = async (file) => {
+    const img = await lib.loadImage(file);
+    const faces = await detector.detect(img);
+    return faces.length ? embedder.embed(img, [faces[0]]) : null;
+  };
+  const wl = new lib.Watchlist({ dim: embedder.dim });
+  for (const p of list) {
+    if (!p.enrolled) continue;
+    for (const f of p.enrollFiles) {
+      const e = await first(f);
+      if (e) await wl.add(p.id, e, { reason: 'test' });
+    }
+  }
+  const skip = new Set([...list.map((p) => p.id), ...exclude]);
+  const probes = lfwPeople(lfwImages, 1).filter((p) => !skip.has(p.name)).filter((_, i) => i % 9 === 0).slice(0, 300);
+  let worst = -1;
+  for (const p of probes) {
+    const e = await first(p.files[0]);
+    if (!e) continue;
+    const [r] = await wl.match(e, { k: 1 });
+    if (r?.best && r.best.score > worst) worst = r.best.score;
+  }
+  wl.setThreshold(Math.round((worst + 0.02) * 1000) / 1000, {
+    calibration: { targetFPIR: 1 / probes.length, watchlistSize: wl.size, method: 'max non-mated lfw-dev score + 0.02 (test fixture)' },
+  });
+  return wl;
+}
+
+/** Walkers: the first `n` lfw-dev people (by name, from `offset`) with at least 3 photos, in lanes. */
+export function walkerList(lfwImages, n, offset = 0, enrolled = (k) => k % 2 === 0) {
+  return lfwPeople(lfwImages, 3).slice(offset, offset + n).map((p, k) => ({
+    id: p.name,
+    file: p.files[0],
+    enrollFiles: p.files.slice(1, 3),
+    enrolled: enrolled(k),
+    lane: 0.1 + (0.72 * k) / Math.max(1, n - 1),
+  }));
+}
+
+/** The walker an alert's box belongs to at frame `frame`, or null (a face of the scene photo). */
+export function walkerOfBox(box, frame, video) {
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  let best = null;
+  let bestD = Infinity;
+  for (const w of video.walkers) {
+    const at = walkerAt(w, frame, video.width, video.height);
+    if (!at) continue;
+    const d = Math.hypot(at.cx - cx, at.cy - cy);
+    if (d < at.faceW * 0.75 && d < bestD) {
+      best = w;
+      bestD = d;
+    }
+  }
+  return best;
+}
