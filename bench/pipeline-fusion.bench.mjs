@@ -9,6 +9,8 @@
 //   false alerts:     alerts for an identity other than the track's walker
 //                     (on non-enrolled walkers, the scene's own faces, or the wrong person)
 //   delay:            frames from a walker's first appearance to that rule's first alert (median, max)
+// plus hits/false alerts at lower thresholds (from the tracks' final evidence),
+// and the cost of detecting on every 2nd / 3rd frame (DETECT_EVERY, default 1,2,3).
 // Usage: node bench/run.mjs pipeline-fusion   (about 2 minutes on the idle machine)
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -35,26 +37,33 @@ const video = await buildWalkVideo({
 const detector = await lib.Detector.load({ family: 'yunet', model: path.join(sharedDir, 'models', 'yunet.onnx') });
 const embedder = await lib.Embedder.load({ model: path.join(sharedDir, 'models', 'mobilefacenet-128.onnx'), mean: 127.5, std: 128 });
 const watchlist = await enrolAndCalibrate(lib, detector, embedder, lfw, list);
-const tracks = [];
-const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false, [EVALUATION_HOOK]: (s) => tracks.push(s) });
-pipeline.addStream('cam', video.file);
-await pipeline.ended();
-const status = pipeline.status('cam');
-await pipeline.close();
+const EVERY = (process.env.DETECT_EVERY ?? '1,2,3').split(',').map(Number);
+const enrolled = video.walkers.filter((w) => w.enrolled);
+const runs = new Map();
+for (const every of EVERY) {
+  const tracks = [];
+  const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false, detectEvery: every, [EVALUATION_HOOK]: (s) => tracks.push(s) });
+  pipeline.addStream('cam', video.file);
+  await pipeline.ended();
+  runs.set(every, { tracks, status: pipeline.status('cam') });
+  await pipeline.close();
+}
 await detector.close();
 await embedder.close();
 
-const enrolled = video.walkers.filter((w) => w.enrolled);
-const rows = [];
-for (const rule of FUSION_RULES) {
+/** Scores one run under one rule: at the pipeline's threshold (with delays), or at `t` from the tracks' final evidence. */
+function score(tracks, rule, t) {
   let hits = 0;
   let matedTracks = 0;
   let falseAlerts = 0;
   const found = new Map();
-  for (const t of tracks) {
-    const w = walkerOfBox(t.box, t.lastFrame, video);
+  for (const tr of tracks) {
+    const w = walkerOfBox(tr.box, tr.lastFrame, video);
     if (w?.enrolled) matedTracks++;
-    for (const [id, frame] of Object.entries(t.alertFrames[rule])) {
+    const alerted = t === undefined
+      ? Object.entries(tr.alertFrames[rule])
+      : Object.entries(tr.fused[rule]).filter(([, s]) => s >= t).map(([id]) => [id, tr.lastFrame]);
+    for (const [id, frame] of alerted) {
       if (w && id === w.id) {
         hits++;
         found.set(id, Math.min(found.get(id) ?? Infinity, frame - w.start));
@@ -62,16 +71,43 @@ for (const rule of FUSION_RULES) {
     }
   }
   const delays = [...found.values()].sort((a, b) => a - b);
-  rows.push({
-    rule,
-    'mated-track hits': `${hits}/${matedTracks}`,
-    'walkers found': `${found.size}/${enrolled.length}`,
-    'false alerts': falseAlerts,
-    'delay median (frames)': delays.length ? delays[Math.floor(delays.length / 2)] : '-',
-    'delay max (frames)': delays.length ? delays[delays.length - 1] : '-',
-  });
+  return { hits, matedTracks, falseAlerts, found: found.size, delays };
 }
-console.log(`threshold ${watchlist.threshold} (calibrated), ${tracks.length} tracks, ${status.embeddings} embeddings for ${status.faces} faces, ${status.frames} frames`);
+const median = (xs) => (xs.length ? xs[Math.floor(xs.length / 2)] : '-');
+
+const base = runs.get(1) ?? runs.get(EVERY[0]);
+const rows = FUSION_RULES.map((rule) => {
+  const r = score(base.tracks, rule);
+  const row = {
+    rule,
+    'mated-track hits': `${r.hits}/${r.matedTracks}`,
+    'walkers found': `${r.found}/${enrolled.length}`,
+    'false alerts': r.falseAlerts,
+    'delay median (frames)': median(r.delays),
+    'delay max (frames)': r.delays.length ? r.delays[r.delays.length - 1] : '-',
+  };
+  // Lower thresholds, from the tracks' final evidence: what each rule trades.
+  for (const d of [0.05, 0.1, 0.15]) {
+    const x = score(base.tracks, rule, watchlist.threshold - d);
+    row[`hits/false at T-${d}`] = `${x.hits}/${x.falseAlerts}`;
+  }
+  return row;
+});
+const everyRows = [...runs].map(([every, { tracks, status }]) => {
+  const r = score(tracks, 'max');
+  return {
+    detectEvery: every,
+    processed: status.processed,
+    'walkers found (max)': `${r.found}/${enrolled.length}`,
+    'mated-track hits': `${r.hits}/${r.matedTracks}`,
+    'false alerts': r.falseAlerts,
+    'delay median (frames)': median(r.delays),
+    tracks: tracks.length,
+    embeddings: status.embeddings,
+  };
+});
+console.table(everyRows);
+console.log(`threshold T = ${watchlist.threshold} (calibrated), ${base.tracks.length} tracks, ${base.status.embeddings} embeddings for ${base.status.faces} faces, ${base.status.frames} frames`);
 const load = loadavg().map((v) => v.toFixed(1)).join(' ');
 console.log(`load average during the run: ${load}`);
-report('pipeline-fusion', rows, { threshold: watchlist.threshold, tracks: tracks.length, walkers: N, loadAverage: load });
+report('pipeline-fusion', rows, { detectEvery: everyRows, threshold: watchlist.threshold, walkers: N, loadAverage: load });

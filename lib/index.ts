@@ -32,3 +32,5 @@ export {
   listModels, convertModel, verifyModel, modelsDirectory, SourcePackageError, CATALOG as MODEL_CATALOG, DEFAULTS as DEFAULT_MODELS,
 } from './models/registry.js';
 export type { ModelManifest, ModelSpec, ModelTask, ModelStatus, ResolvedModel, RegistryOptions, VerifyResult } from './models/registry.js';
+export { createPipeline, Pipeline, StreamError, FUSION_RULES } from './pipeline/index.js';
+export type { PipelineOptions, StreamOptions, PushSource, Alert, PipelineGovernor, StreamStatus, StreamState, FusionRule } from './pipeline/index.js';

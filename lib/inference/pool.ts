@@ -8,7 +8,9 @@
  * ref'd only while it loads or runs), `close()` rejects what is pending
  * with a StateError, and no worker is ever terminated inside a native ONNX
  * Runtime call (lib/inference/gate.ts), so close(), process.exit() and an
- * uncaught exception never abort the process. How workers are started
+ * uncaught exception never abort the process. A worker that dies while the
+ * pool is open is replaced by a new one with the same model (`respawns`
+ * counts them); the run it held rejects. How workers are started
  * (stack, execArgv, telemetry): lib/inference/spawn.ts.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -128,42 +130,7 @@ export class InferencePool {
     let first: ReadyReply | undefined;
     try {
       for (let i = 0; i < opts.workers; i++) {
-        const gate = createGate();
-        const worker = new Worker(url, { ...spawn, workerData: { gate } });
-        const slot: Slot = { worker, gate, busy: null, exited: false };
-        slots.push(slot);
-        track(gate);
-        worker.once('exit', () => {
-          slot.exited = true;
-          untrack(gate);
-        });
-        const ready = await new Promise<ReadyReply>((resolve, reject) => {
-          const onMessage = (m: WorkerReply) => {
-            cleanup();
-            if (m.type === 'ready') resolve(m);
-            else reject(new ModelError(`Cannot load model ${typeof model === 'string' ? JSON.stringify(model) : '(bytes)'} for ${param}: ${m.type === 'error' ? m.message : 'unexpected reply'}`));
-          };
-          const onError = (e: Error) => {
-            cleanup();
-            reject(new ModelError(`Inference worker failed while loading ${param}: ${e.message}`, { cause: e }));
-          };
-          const onExit = (code: number) => {
-            cleanup();
-            reject(new ModelError(`Inference worker exited (code ${code}) while loading ${param}`));
-          };
-          const cleanup = () => {
-            worker.off('message', onMessage);
-            worker.off('error', onError);
-            worker.off('exit', onExit);
-          };
-          worker.on('message', onMessage);
-          worker.on('error', onError);
-          worker.on('exit', onExit);
-          // Ref'd while loading (listeners on a Worker ref it again anyway).
-          worker.ref();
-          worker.postMessage({ type: 'init', model, executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads });
-        });
-        worker.unref();
+        const { ready } = await startSlot(url, spawn, model, opts, param, slots);
         first ??= ready;
       }
     } catch (err) {
@@ -171,7 +138,40 @@ export class InferencePool {
       throw err;
     }
     for (const w of first!.warnings) warnOnce(`livefr: ${w}`);
-    return new InferencePool(slots, first!);
+    const pool = new InferencePool(slots, first!);
+    pool.respawnWith = { url, spawn, model, opts, param };
+    return pool;
+  }
+
+  /** Workers started again after one died (the pool keeps its size). */
+  respawns = 0;
+  private respawnWith: { url: URL; spawn: ReturnType<typeof inferenceWorkerOptions>; model: string | Uint8Array; opts: Required<InferenceOptions>; param: string } | null = null;
+  private respawning = 0;
+
+  /** A worker died while the pool was open: start another with the same model (a dead worker is replaced). */
+  private respawn(): void {
+    const w = this.respawnWith;
+    if (!w || this.closed) return;
+    this.respawning++;
+    this.respawns++;
+    const pending: Slot[] = [];
+    startSlot(w.url, w.spawn, w.model, w.opts, w.param, pending).then(
+      ({ slot }) => {
+        this.respawning--;
+        if (this.closed) return void stopSlot(slot);
+        this.slots.push(slot);
+        this.attach(slot);
+        this.pump();
+      },
+      (err: Error) => {
+        this.respawning--;
+        for (const p of pending) void stopSlot(p);
+        warnOnce(`livefr: an inference worker died and could not be replaced: ${err.message}`);
+        if (this.slots.length === 0 && this.respawning === 0) {
+          for (const q of this.queue.splice(0)) q.reject(new StateError('All inference workers have exited'));
+        }
+      },
+    );
   }
 
   private attach(slot: Slot): void {
@@ -202,7 +202,8 @@ export class InferencePool {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       job?.reject(new StateError(this.closed ? 'The inference pool was closed' : 'Inference worker exited'));
-      if (this.slots.length === 0) {
+      if (!this.closed) this.respawn();
+      if (this.slots.length === 0 && this.respawning === 0) {
         for (const q of this.queue.splice(0)) q.reject(new StateError('All inference workers have exited'));
       }
     });
@@ -261,7 +262,7 @@ export class InferencePool {
         return Promise.reject(outOfRange(`feeds.${name}.dims`, `dims whose product is ${t.data.length}`, t.dims));
       }
     }
-    if (this.slots.length === 0) return Promise.reject(new StateError('All inference workers have exited'));
+    if (this.slots.length === 0 && this.respawning === 0) return Promise.reject(new StateError('All inference workers have exited'));
     return new Promise<RunResult>((resolve, reject) => {
       this.queue.push({ id: this.nextId++, feeds: feeds as Record<string, TensorMessage>, resolve, reject });
       this.pump();
@@ -299,4 +300,52 @@ async function stopSlot(slot: Slot): Promise<void> {
     await slot.worker.terminate();
   }
   untrack(slot.gate);
+}
+
+/** Starts one worker and loads the model in it; the slot is pushed to `slots` at once (so a failure can stop it). */
+async function startSlot(
+  url: URL,
+  spawn: ReturnType<typeof inferenceWorkerOptions>,
+  model: string | Uint8Array,
+  opts: Required<InferenceOptions>,
+  param: string,
+  slots: Slot[],
+): Promise<{ slot: Slot; ready: ReadyReply }> {
+  const gate = createGate();
+  const worker = new Worker(url, { ...spawn, workerData: { gate } });
+  const slot: Slot = { worker, gate, busy: null, exited: false };
+  slots.push(slot);
+  track(gate);
+  worker.once('exit', () => {
+    slot.exited = true;
+    untrack(gate);
+  });
+  const ready = await new Promise<ReadyReply>((resolve, reject) => {
+    const onMessage = (m: WorkerReply) => {
+      cleanup();
+      if (m.type === 'ready') resolve(m);
+      else reject(new ModelError(`Cannot load model ${typeof model === 'string' ? JSON.stringify(model) : '(bytes)'} for ${param}: ${m.type === 'error' ? m.message : 'unexpected reply'}`));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(new ModelError(`Inference worker failed while loading ${param}: ${e.message}`, { cause: e }));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new ModelError(`Inference worker exited (code ${code}) while loading ${param}`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    // Ref'd while loading (listeners on a Worker ref it again anyway).
+    worker.ref();
+    worker.postMessage({ type: 'init', model, executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads });
+  });
+  worker.unref();
+  return { slot, ready };
 }

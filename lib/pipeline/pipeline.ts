@@ -44,7 +44,7 @@ export interface PipelineOptions {
   threshold?: number;
   /** Allows a threshold below the watchlist's calibrated one (more false alerts). */
   force?: boolean;
-  /** How a track's evidence becomes one score per identity (default 'top2-mean'; docs/pipeline.md compares them). */
+  /** How a track's evidence becomes one score per identity (default 'max', chosen by bench/pipeline-fusion; docs/pipeline.md compares them). */
   fusion?: FusionRule;
   /** Embeddings per track at most (default 4). */
   maxEmbeddingsPerTrack?: number;
@@ -110,6 +110,8 @@ interface StreamCtx {
   removing: boolean;
   /** Confirmed tracks that have ended. */
   finishedTracks: number;
+  /** The last frame's inference failed (errors are reported once per run of failures). */
+  failing: boolean;
   done: Promise<void>;
   resolveDone: () => void;
   state: StreamState;
@@ -201,7 +203,7 @@ export class Pipeline extends EventEmitter {
     this.embedder = internal.embedder;
     this.owns = internal.owns;
     this.threshold = internal.threshold;
-    this.fusion = options.fusion ?? 'top2-mean';
+    this.fusion = options.fusion ?? 'max';
     this.governor = options.governor;
     const o = options;
     this.o = {
@@ -267,6 +269,7 @@ export class Pipeline extends EventEmitter {
       finished: false,
       removing: false,
       finishedTracks: 0,
+      failing: false,
       done,
       resolveDone,
       state: isPush ? 'running' : 'starting',
@@ -492,8 +495,14 @@ export class Pipeline extends EventEmitter {
       ctx.busy = true;
       this.inFlight++;
       this.processFrame(ctx, f)
+        .then(() => {
+          ctx.failing = false;
+        })
         .catch((err: unknown) => {
           ctx.counts.dropped++;
+          // One error per run of failures (a dead inference worker fails every frame until it is replaced).
+          if (ctx.failing) return;
+          ctx.failing = true;
           this.streamError(ctx, new StreamError('ERR_LIVEFR_STREAM_INFERENCE', `Frame ${f.index} of stream ${ctx.id} was not processed: ${(err as Error)?.message ?? err}`, { cause: err }));
         })
         .finally(() => {

@@ -11,6 +11,10 @@
  * (recorded as targetFPIR 1/300 on the watchlist).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as lib from '../../dist/index.js';
 import { Detector, Embedder, type Watchlist } from '../../dist/index.js';
 import type { Alert } from '../../dist/pipeline/index.js';
@@ -63,9 +67,29 @@ export async function loadModels(): Promise<{ detector: Detector; embedder: Embe
   return { detector, embedder };
 }
 
-/** The watchlist of the enrolled walkers, threshold calibrated as the header says. */
+/**
+ * The watchlist of the enrolled walkers, threshold calibrated as the header
+ * says; cached in the OS temp folder (keyed by the people and the models),
+ * since every pipeline test file needs the same one.
+ */
 export async function enrolledWatchlist(detector: Detector, embedder: Embedder, list: ReturnType<typeof walkers>, exclude: string[] = []): Promise<Watchlist> {
-  return (await enrolAndCalibrate(lib, detector, embedder, sharedData('lfw-dev', 'images'), list, exclude)) as Watchlist;
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: 1, list: list.map((p) => [p.id, p.enrolled, p.enrollFiles]), exclude, det: statSync(sharedModel('yunet.onnx')).size, emb: statSync(sharedModel('mobilefacenet-128.onnx')).size, dim: embedder.dim }))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(os.tmpdir(), 'livefr-test-videos');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `watchlist-${key}.lfr`);
+  if (existsSync(file)) {
+    try {
+      return await lib.Watchlist.load(file);
+    } catch {
+      // a damaged cache entry: build it again
+    }
+  }
+  const wl = (await enrolAndCalibrate(lib, detector, embedder, sharedData('lfw-dev', 'images'), list, exclude)) as Watchlist;
+  await wl.save(file);
+  return wl;
 }
 
 /** The walker an alert's box belongs to at the alert's frame, or null (a face of the scene photo). */

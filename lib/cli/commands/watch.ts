@@ -20,7 +20,7 @@ const SPEC: Record<string, FlagSpec> = {
   source: { type: 'list', description: 'a video file or stream URL (rtsp://, http(s)://, tcp://, udp://), optionally id=...; repeat for more streams' },
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
   force: { type: 'boolean', description: "allow --threshold below the watchlist's calibrated threshold (more false alerts)" },
-  fusion: { type: 'string', description: `per-track evidence rule: ${FUSION_RULES.join(', ')} (default top2-mean)` },
+  fusion: { type: 'string', description: `per-track evidence rule: ${FUSION_RULES.join(', ')} (default max)` },
   'detect-every': { type: 'number', description: 'run detection on every n-th frame (default 1; the scheduler drops more under load)' },
   'no-realtime': { type: 'boolean', description: 'decode files as fast as they are processed (offline), not at their frame rate' },
   loop: { type: 'boolean', description: 'loop file sources' },

@@ -93,7 +93,7 @@ describe.skipIf(!canRun)('privacy of non-matches', () => {
     // The embedding buffers of tracks seen mid-run were overwritten when their tracks ended.
     expect(seenEmbeddings.length).toBeGreaterThan(0);
     for (const e of seenEmbeddings) expect(allZero(e)).toBe(true);
-    console.log(`[45] ${status.faces} faces, ${status.tracks} tracks, ${status.embeddings} embeddings, 0 alerts; ${seenEmbeddings.length} embedding buffers seen mid-run, all overwritten`);
+    console.log(`[55] ${status.faces} faces, ${status.tracks} tracks, ${status.embeddings} embeddings, 0 alerts; ${seenEmbeddings.length} embedding buffers seen mid-run, all overwritten`);
   });
 });
 

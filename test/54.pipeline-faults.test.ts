@@ -78,7 +78,7 @@ describe.skipIf(!canRun)('faulty streams', () => {
     await pipeline.close();
 
     const codes = (id: string) => new Set(errors.filter((e) => e.streamId === id).map((e) => e.code));
-    console.log('[44] errors:', JSON.stringify(Object.fromEntries(['good', 'badfile', 'garbage', 'stall', 'ends'].map((id) => [id, [...codes(id)]]))));
+    console.log('[54] errors:', JSON.stringify(Object.fromEntries(['good', 'badfile', 'garbage', 'stall', 'ends'].map((id) => [id, [...codes(id)]]))));
     // The good stream: every frame arrived, it ended normally, no error of its own.
     expect(codes('good').size).toBe(0);
     expect(status.good!.frames).toBe(video.frames);

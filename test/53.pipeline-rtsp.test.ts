@@ -82,7 +82,7 @@ describe.skipIf(!run)('pipeline on a real RTSP stream', () => {
     expect(after.length).toBeGreaterThan(0);
     const keys = alerts.map((a) => `${a.trackId}:${a.watchlistId}`);
     expect(new Set(keys).size).toBe(keys.length);
-    console.log(`[43] ${alertsBefore} alert(s) before the kill, ${after.length} after; gap ${gap.seconds.toFixed(2)} s, ${st.reconnects} reconnect(s); frames ${st.frames}, processed ${st.processed}, dropped ${st.dropped}`);
+    console.log(`[53] ${alertsBefore} alert(s) before the kill, ${after.length} after; gap ${gap.seconds.toFixed(2)} s, ${st.reconnects} reconnect(s); frames ${st.frames}, processed ${st.processed}, dropped ${st.dropped}`);
   });
 });
 

@@ -3,7 +3,7 @@
  * scene photo (bbt1.jpg, whose own 4 faces are passers-by too), faces
  * growing from 28 to 90 px, several at once, half enrolled. Offline
  * (realtime: false) so every frame is processed and the figures are the
- * same on a loaded machine; the real-time behaviour is in 43 and bench/.
+ * same on a loaded machine; the real-time behaviour is in 53 and bench/.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
   it('alerts each enrolled walker, nobody else, once per track, soon after they appear', () => {
     expect(errors).toEqual([]);
     const summary = alerts.map((a) => ({ id: a.watchlistId, walker: walkerOf(a, video)?.id ?? null, frame: a.frame, track: a.trackId, score: a.score }));
-    console.log(`[42] threshold ${watchlist.threshold} (calibrated on non-mated lfw-dev faces); alerts:`, JSON.stringify(summary));
+    console.log(`[52] threshold ${watchlist.threshold} (calibrated on non-mated lfw-dev faces); alerts:`, JSON.stringify(summary));
     // Every alert names the walker it was raised on, and that walker is enrolled.
     for (const s of summary) {
       expect(s.walker, `alert ${JSON.stringify(s)} is not on a walker`).not.toBeNull();
@@ -61,7 +61,7 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
       const first = summary.filter((s) => s.id === w.id).sort((a, b) => a.frame - b.frame)[0];
       expect(first, `no alert for enrolled ${w.id}`).toBeDefined();
       expect(first!.frame - w.start).toBeLessThanOrEqual(MAX_ALERT_DELAY_FRAMES);
-      console.log(`[42] ${w.id}: first seen frame ${w.start}, alerted frame ${first!.frame} (${first!.frame - w.start} frames later)`);
+      console.log(`[52] ${w.id}: first seen frame ${w.start}, alerted frame ${first!.frame} (${first!.frame - w.start} frames later)`);
     }
     // At most one alert per track and identity.
     const keys = summary.map((s) => `${s.track}:${s.id}`);
