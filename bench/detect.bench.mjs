@@ -56,13 +56,13 @@ for (const [family, file] of FAMILIES) {
   const whole = await measure(async () => {
     faces = (await det.detect(bbt1, { tile: false })).length;
   }, 30, 3);
-  const input = det.lastRunInfo.inputSizes[0].join('x');
+  const input = (await det.detectWithInfo(bbt1, { tile: false })).info.inputSizes[0].join('x');
   rows.push({ model: file, frame: '1366x768', tiling: 'off', input, passes: 1, faces, p50: fmt(whole.p50), p90: fmt(whole.p90), cpu: fmt(whole.cpu) });
   let hdFaces = 0;
   const tiled = await measure(async () => {
     hdFaces = (await det.detect(hd)).length;
   }, 10, 2);
-  const info = det.lastRunInfo;
+  const { info } = await det.detectWithInfo(hd);
   rows.push({
     model: file,
     frame: '1920x1080',
@@ -77,7 +77,7 @@ for (const [family, file] of FAMILIES) {
   const off = await measure(async () => {
     await det.detect(hd, { tile: false });
   }, 10, 2);
-  rows.push({ model: file, frame: '1920x1080', tiling: 'off', input: det.lastRunInfo.inputSizes[0].join('x'), passes: 1, faces: (await det.detect(hd, { tile: false })).length, p50: fmt(off.p50), p90: fmt(off.p90), cpu: fmt(off.cpu) });
+  rows.push({ model: file, frame: '1920x1080', tiling: 'off', input: (await det.detectWithInfo(hd, { tile: false })).info.inputSizes[0].join('x'), passes: 1, faces: (await det.detect(hd, { tile: false })).length, p50: fmt(off.p50), p90: fmt(off.p90), cpu: fmt(off.cpu) });
   await det.close();
   console.error(`done ${file}`);
 }

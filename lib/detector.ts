@@ -9,15 +9,15 @@
  * maps to frame pixels and runs NMS.
  */
 import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
-import { validateFrame, type Frame } from './frame.js';
+import { validateFrame, type Frame, type FrameLayout } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tensor } from './inference/pool.js';
 import type { Face, Point } from './types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
 import { detect as nativeDetect, type PostprocessPass } from './native/index.js';
 import { DETECTOR_FAMILIES, loadDetectorFamily } from './detectors/registry.js';
-import { planPasses, type PlannedPass } from './detectors/tiling.js';
+import { MAX_PASSES, MAX_PASS_PIXELS, planPasses, type PlannedPass } from './detectors/tiling.js';
 import { FACE_ROW, type DecodeSpec, type DetectorFamilyAdapter, type ModelSignature, type Size, type Triple } from './detectors/types.js';
-import { letterbox } from './preprocess.js';
+import { DEFAULT_THREADS, letterboxLayout, type LetterboxConfig } from './preprocess.js';
 
 export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
 export type {
@@ -58,11 +58,11 @@ export interface DetectOptions {
   tile?: 'auto' | boolean;
   /** The smallest face side, in frame pixels, tiling must make visible (default 32). */
   smallestFace?: number;
-  /** Upper bound on tiles when tile is 'auto' (default 12). */
+  /** Upper bound on tiles when tile is 'auto' (default 12, at most 255). */
   maxTiles?: number;
 }
 
-/** What the last completed detect() did. */
+/** What one detect() call did (detectWithInfo). */
 export interface DetectRunInfo {
   /** Model runs (whole frame + tiles). */
   passes: number;
@@ -135,9 +135,6 @@ export class Detector {
   get provider(): string {
     return this.pool.provider;
   }
-  /** Statistics of the last completed detect() call, or null before the first. */
-  lastRunInfo: DetectRunInfo | null = null;
-
   private readonly pool: InferencePool;
   private readonly adapter: DetectorFamilyAdapter;
   private readonly inputName: string;
@@ -146,6 +143,8 @@ export class Detector {
   private readonly norm: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple };
   /** Input buffers handed back by the pool, by length. */
   private readonly freeBuffers = new Map<number, Float32Array[]>();
+  /** Passes of one frame in flight at once: twice the inference workers. */
+  private readonly lanes: number;
   private closed = false;
 
   private constructor(
@@ -156,7 +155,9 @@ export class Detector {
     inputSize: Size,
     decode: DecodeSpec,
     norm: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple },
+    workers: number,
   ) {
+    this.lanes = 2 * workers;
     this.family = family;
     this.adapter = adapter;
     this.landmarks = adapter.landmarks;
@@ -217,7 +218,7 @@ export class Detector {
       }
       const decode = adapter.bindOutputs(signature, outputDims, inputSize);
       const norm = resolved.input ?? adapter.input;
-      return new Detector(family, adapter, pool, binding.name, inputSize, decode, norm);
+      return new Detector(family, adapter, pool, binding.name, inputSize, decode, norm, inference.workers ?? 1);
     } catch (err) {
       await pool.close();
       throw err;
@@ -229,6 +230,15 @@ export class Detector {
    * score, in frame pixels, clipped to the frame.
    */
   async detect(frame: Frame, options?: DetectOptions): Promise<Face[]> {
+    return (await this.detectWithInfo(frame, options)).faces;
+  }
+
+  /**
+   * detect(), plus what this call did: passes, tiles, scales, input sizes.
+   * The information belongs to the call, so streams sharing one detector
+   * each get their own.
+   */
+  async detectWithInfo(frame: Frame, options?: DetectOptions): Promise<{ faces: Face[]; info: DetectRunInfo }> {
     if (this.closed) throw new StateError('The detector is closed');
     const layout = validateFrame(frame);
     const o = checkOptions('options', options, DETECT_KEYS);
@@ -238,7 +248,7 @@ export class Detector {
     const minFaceSize = o.minFaceSize === undefined ? 0 : checkNumber('options.minFaceSize', o.minFaceSize, 0, 1e6);
     const maxFaces = o.maxFaces === undefined ? 0 : checkInteger('options.maxFaces', o.maxFaces, 1);
     const smallestFace = o.smallestFace === undefined ? 32 : checkNumber('options.smallestFace', o.smallestFace, 4, 1e6);
-    const maxTiles = o.maxTiles === undefined ? 12 : checkInteger('options.maxTiles', o.maxTiles, 1, 1024);
+    const maxTiles = o.maxTiles === undefined ? 12 : checkInteger('options.maxTiles', o.maxTiles, 1, MAX_PASSES - 1);
     let tile: 'auto' | boolean = 'auto';
     if (o.tile !== undefined && o.tile !== 'auto') tile = checkBoolean('options.tile', o.tile);
 
@@ -251,7 +261,17 @@ export class Detector {
       tile,
       maxTiles,
     });
-    const passes = await Promise.all(plan.passes.map((p) => this.runPass(frame, p, minScore)));
+    const pixels = plan.passes.reduce((sum, p) => sum + p.input[0] * p.input[1], 0);
+    if (plan.passes.length > MAX_PASSES || pixels > MAX_PASS_PIXELS) {
+      throw outOfRange(
+        'options.smallestFace',
+        `a tiling of at most ${MAX_PASSES} model passes and ${MAX_PASS_PIXELS / 1e6} M input pixels per frame; ` +
+          `smallestFace ${smallestFace} with tile ${String(tile)} on a ${layout.width}x${layout.height} frame needs ${plan.passes.length} passes ` +
+          `(${(pixels / 1e6).toFixed(1)} M pixels): raise smallestFace, use tile 'auto' (bounded by maxTiles) or tile a region yourself`,
+        smallestFace,
+      );
+    }
+    const passes = await this.runPasses(layout, plan.passes, minScore);
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
     const rows = await nativeDetect.postprocess({
       family: decoder,
@@ -265,7 +285,7 @@ export class Detector {
       passes,
     });
     const faces = toFaces(rows, this.landmarks);
-    this.lastRunInfo = {
+    const info: DetectRunInfo = {
       passes: plan.passes.length,
       tiles: plan.tiles,
       scale: plan.scale,
@@ -273,25 +293,50 @@ export class Detector {
       inputSizes: plan.passes.map((p) => p.input),
       faces: faces.length,
     };
-    return faces;
+    return { faces, info };
   }
 
   private takeBuffer(length: number): Float32Array {
     return this.freeBuffers.get(length)?.pop() ?? new Float32Array(length);
   }
 
+  /** Pools an input tensor for the next pass, zeroed first: no frame pixels stay in memory between calls. */
   private giveBuffer(buf: Float32Array): void {
+    buf.fill(0);
+    if (this.closed) return;
     const list = this.freeBuffers.get(buf.length) ?? [];
     if (list.length < 8) list.push(buf);
     this.freeBuffers.set(buf.length, list);
   }
 
-  private async runPass(frame: Frame, p: PlannedPass, minScore: number): Promise<PostprocessPass> {
+  /**
+   * Runs the planned passes, a few at a time (twice the pool's workers), so
+   * the input tensors alive at once stay bounded however many tiles a
+   * frame has.
+   */
+  private async runPasses(layout: FrameLayout, planned: readonly PlannedPass[], minScore: number): Promise<PostprocessPass[]> {
+    const out: PostprocessPass[] = new Array(planned.length);
+    let next = 0;
+    const lanes = Math.min(planned.length, this.lanes);
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (next < planned.length) {
+          const i = next++;
+          out[i] = await this.runPass(layout, planned[i]!, minScore);
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async runPass(layout: FrameLayout, p: PlannedPass, minScore: number): Promise<PostprocessPass> {
     const [w, h] = p.input;
-    const buf = this.takeBuffer(3 * w * h);
-    const lb = await letterbox(
-      frame,
-      {
+    let buf = this.takeBuffer(3 * w * h);
+    let returned = false;
+    let lb: Awaited<ReturnType<typeof letterboxLayout>>;
+    let result: Awaited<ReturnType<InferencePool['run']>>;
+    try {
+      const cfg: LetterboxConfig = {
         width: w,
         height: h,
         roi: p.roi,
@@ -301,12 +346,20 @@ export class Detector {
         std: this.norm.std,
         channelOrder: this.norm.channelOrder,
         padValue: 0,
-      },
-      buf,
-    );
-    const result = await this.pool.run({ [this.inputName]: { data: lb.tensor, dims: [1, 3, h, w] } });
-    const back = result.feeds[this.inputName];
-    if (back) this.giveBuffer(back.data);
+        threads: DEFAULT_THREADS,
+      };
+      lb = await letterboxLayout(layout, cfg, buf);
+      result = await this.pool.run({ [this.inputName]: { data: lb.tensor, dims: [1, 3, h, w] } });
+      const back = result.feeds[this.inputName];
+      if (back) {
+        buf = back.data;
+        this.giveBuffer(back.data);
+        returned = true;
+      }
+    } finally {
+      // A tensor that never came back from the pool is still cleared.
+      if (!returned && buf.byteLength > 0) buf.fill(0);
+    }
     const outputs = this.collect(result.outputs, [w, h], minScore);
     const r = p.roi;
     return {

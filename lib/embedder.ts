@@ -13,7 +13,7 @@ import { LivefrRangeError, ModelError, StateError, invalidType, outOfRange } fro
 import { validateFrame, type Frame } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './inference/pool.js';
 import { renamed } from './native/index.js';
-import { alignWith, arcfaceTemplate, MAX_COORDINATE, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
+import { alignWith, arcfaceTemplate, MAX_COORDINATE, MAX_TENSOR_PIXELS, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
 import type { Face } from './types.js';
 import { checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
 
@@ -89,6 +89,16 @@ async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
   };
 }
 
+/** Longest embedding accepted (a detector's output flattened is far longer). */
+export const MAX_EMBEDDING_DIM = 8192;
+
+/** D when `dims` is [1, D] or [1, D, 1, 1] with 2 <= D <= MAX_EMBEDDING_DIM, else undefined. */
+function embeddingLength(dims: readonly number[]): number | undefined {
+  const [n, d, ...rest] = dims;
+  if (n !== 1 || d === undefined || !(rest.length === 0 || (rest.length === 2 && rest[0] === 1 && rest[1] === 1))) return undefined;
+  return d >= 2 && d <= MAX_EMBEDDING_DIM ? d : undefined;
+}
+
 /** A template zoomed out by `scale` around the crop centre. */
 function zoomTemplate(size: number, scale: number): Float32Array {
   const t = arcfaceTemplate(size);
@@ -119,6 +129,8 @@ export class Embedder {
   private readonly inputName: string;
   private readonly outputName: string;
   private readonly align: AlignConfig;
+  /** Batches of one call in flight at once: twice the inference workers. */
+  private readonly lanes: number;
   /** Zeroed input buffers handed back by the pool, by face count. */
   private readonly free = new Map<number, Float32Array[]>();
   private closed = false;
@@ -133,7 +145,9 @@ export class Embedder {
     align: AlignConfig;
     cropScale: number;
     suggestedThreshold: number | undefined;
+    workers: number;
   }) {
+    this.lanes = 2 * args.workers;
     this.suggestedThreshold = args.suggestedThreshold;
     this.family = args.family;
     this.pool = args.pool;
@@ -206,18 +220,26 @@ export class Embedder {
         std: o.std ?? resolved.input?.std ?? 127.5,
         channelOrder: o.channelOrder ?? resolved.input?.channelOrder ?? 'rgb',
       });
-      // One probe run: the output's length gives dim (and warms the session up).
+      // One probe run: the output's shape must be one embedding per face,
+      // and its length gives dim (the run also warms the session up).
       const outputName = pool.outputNames[0]!;
-      let dim: number;
+      let outDims: number[];
       try {
         const probe = await pool.run({ [inputName]: { data: new Float32Array(3 * size * size), dims: [1, 3, size, size] } });
-        const out = probe.outputs[outputName]!;
-        dim = out.data.length;
-        if (dim < 2 || (out.dims[0] !== undefined && out.dims[0] !== 1)) throw new Error(`output '${outputName}' has shape [${out.dims.join(', ')}]`);
+        outDims = probe.outputs[outputName]!.dims;
       } catch (err) {
         throw new ModelError(`The model does not run as an '${family}' embedder on a [1, 3, ${size}, ${size}] input: ${(err as Error).message}`, { cause: err });
       }
-      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold });
+      const dim = embeddingLength(outDims);
+      if (dim === undefined) {
+        throw new ModelError(
+          `The model is not an '${family}' embedder: expected one embedding per face, an output of shape [N, D] or [N, D, 1, 1] ` +
+            `with D from 2 to ${MAX_EMBEDDING_DIM}; its output '${outputName}' is [${outDims.join(', ')}] for one face` +
+            `${pool.outputNames.length > 1 ? ` (and it has ${pool.outputNames.length} outputs: ${pool.outputNames.slice(0, 6).join(', ')})` : ''}` +
+            '. Is it a detector or landmark model?',
+        );
+      }
+      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold, workers: inference.workers ?? 1 });
     } catch (err) {
       await pool.close();
       throw err;
@@ -334,17 +356,26 @@ export class Embedder {
     if (list.length < 16) list.push(buf);
   }
 
-  /** Fills input buffers batch by batch (fill), runs them, returns normalised rows. */
+  /**
+   * Fills input buffers batch by batch (fill), runs them, returns normalised
+   * rows. At most `lanes` batches are in flight, so memory stays bounded by
+   * a few batches however many faces a call has.
+   */
   private async runBatches(n: number, fill: (start: number, count: number, buf: Float32Array) => Promise<void>): Promise<Float32Array> {
     const out = new Float32Array(n * this.dim);
     if (n === 0) return out;
-    const step = this.dynamicBatch ? MAX_BATCH : 1;
-    const jobs: Promise<void>[] = [];
-    for (let start = 0; start < n; start += step) {
-      const count = Math.min(step, n - start);
-      jobs.push(this.runOne(start, count, fill, out));
-    }
-    await Promise.all(jobs);
+    const step = this.dynamicBatch ? Math.min(MAX_BATCH, Math.max(1, Math.floor(MAX_TENSOR_PIXELS / (this.inputSize * this.inputSize)))) : 1;
+    let next = 0;
+    const batches = Math.ceil(n / step);
+    await Promise.all(
+      Array.from({ length: Math.min(batches, this.lanes) }, async () => {
+        while (next < n) {
+          const start = next;
+          next += step;
+          await this.runOne(start, Math.min(step, n - start), fill, out);
+        }
+      }),
+    );
     return out;
   }
 

@@ -96,8 +96,26 @@ export function validateFrame(frame: unknown, param = 'frame'): FrameLayout {
   if (data.byteLength < byteLength) {
     throw outOfRange(`${param}.data`, `at least ${byteLength} bytes for a ${width}x${height} ${fmt} frame with stride ${stride}`, data);
   }
+  // Without a stride the rows are packed, so the buffer holds exactly the
+  // frame: a longer one means width, height or format is wrong (a frame a
+  // few pixels too narrow would otherwise be read as sheared rows).
+  if (f.stride === undefined && data.byteLength !== byteLength) {
+    throw outOfRange(
+      `${param}.data`,
+      `exactly ${byteLength} bytes for a packed ${width}x${height} ${fmt} frame (or a stride saying how long its rows are); ` +
+        `${data.byteLength} bytes would fit ${describeFit(data.byteLength, width, height, fmt)}`,
+      data,
+    );
+  }
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { data: bytes, width, height, format: fmt, stride, chromaStride, byteLength };
+}
+
+/** What a packed buffer of `bytes` would fit, for the error message. */
+function describeFit(bytes: number, width: number, height: number, fmt: PixelFormat): string {
+  const ch = channelsOf(fmt);
+  if (fmt !== 'nv12' && fmt !== 'i420' && bytes % (height * ch) === 0) return `a width of ${bytes / (height * ch)} px at height ${height}`;
+  return `neither this width nor this height (${(bytes / (width * height)).toFixed(3)} bytes per pixel)`;
 }
 
 // loadImage (decoding with byte, pixel and format limits) lives in load-image.ts.

@@ -102,7 +102,8 @@ export interface LetterboxOptions {
 
 export const LETTERBOX_OPTION_KEYS = ['width', 'height', 'roi', 'keepAspect', 'align', 'mean', 'std', 'channelOrder', 'padValue', 'threads'] as const;
 
-const DEFAULT_THREADS = availableParallelism() >= 2 ? 2 : 1;
+/** Row threads of a large letterbox unless told (2 on a machine with 2 or more cores). */
+export const DEFAULT_THREADS = availableParallelism() >= 2 ? 2 : 1;
 
 /** Where the image lands in the tensor: tensor = (frame - roi origin) * scale + pad. */
 export interface LetterboxGeometry {
@@ -180,20 +181,58 @@ function checkRoi(param: string, value: unknown, layout: FrameLayout): Roi {
  */
 export async function letterbox(frame: Frame, options: LetterboxOptions, out?: Float32Array): Promise<LetterboxResult> {
   const layout = validateFrame(frame, 'frame');
+  const cfg = parseLetterboxOptions(options, layout);
+  const tensor = checkOut('out', out, 3 * cfg.width * cfg.height);
+  return letterboxLayout(layout, cfg, tensor);
+}
+
+/** Largest tensor letterbox fills, in pixels (3 floats each): 4096 x 4096, 201 MB. */
+export const MAX_TENSOR_PIXELS = 4096 * 4096;
+
+/** Letterbox options, parsed and checked against a frame. */
+export interface LetterboxConfig {
+  width: number;
+  height: number;
+  roi: Roi;
+  keepAspect: boolean;
+  align: 'topLeft' | 'center';
+  mean: [number, number, number];
+  std: [number, number, number];
+  channelOrder: ChannelOrder;
+  padValue: number;
+  threads: number;
+}
+
+export function parseLetterboxOptions(options: unknown, layout: FrameLayout): LetterboxConfig {
   if (options === undefined) throw invalidType('options', 'an options object with width and height', options);
   const o = checkOptions('options', options, LETTERBOX_OPTION_KEYS);
   const width = checkInteger('options.width', o.width, 1, 16384);
   const height = checkInteger('options.height', o.height, 1, 16384);
-  const roi = checkRoi('options.roi', o.roi, layout);
-  const keepAspect = o.keepAspect === undefined ? true : checkBoolean('options.keepAspect', o.keepAspect);
-  const align = o.align === undefined ? 'topLeft' : checkEnum('options.align', o.align, ['topLeft', 'center'] as const);
-  const mean = checkTriple('options.mean', o.mean, 0, false);
-  const std = checkTriple('options.std', o.std, 1, true);
-  const channelOrder = o.channelOrder === undefined ? 'rgb' : checkEnum('options.channelOrder', o.channelOrder, CHANNEL_ORDERS);
-  const padValue = o.padValue === undefined ? 0 : checkNumber('options.padValue', o.padValue);
-  const threads = o.threads === undefined ? DEFAULT_THREADS : checkInteger('options.threads', o.threads, 1, 2);
-  const tensor = checkOut('out', out, 3 * width * height);
-  const g = letterboxGeometry(roi, width, height, keepAspect, align);
+  if (width * height > MAX_TENSOR_PIXELS) {
+    throw outOfRange('options.width', `width x height of at most ${MAX_TENSOR_PIXELS} pixels (a 4096 x 4096 tensor, ${(MAX_TENSOR_PIXELS * 12) / 2 ** 20} MiB of floats); ${width} x ${height} asked`, width);
+  }
+  return {
+    width,
+    height,
+    roi: checkRoi('options.roi', o.roi, layout),
+    keepAspect: o.keepAspect === undefined ? true : checkBoolean('options.keepAspect', o.keepAspect),
+    align: o.align === undefined ? 'topLeft' : checkEnum('options.align', o.align, ['topLeft', 'center'] as const),
+    mean: checkTriple('options.mean', o.mean, 0, false),
+    std: checkTriple('options.std', o.std, 1, true),
+    channelOrder: o.channelOrder === undefined ? 'rgb' : checkEnum('options.channelOrder', o.channelOrder, CHANNEL_ORDERS),
+    padValue: o.padValue === undefined ? 0 : checkNumber('options.padValue', o.padValue),
+    threads: o.threads === undefined ? DEFAULT_THREADS : checkInteger('options.threads', o.threads, 1, 2),
+  };
+}
+
+/**
+ * letterbox over a frame already validated (its layout) with options
+ * already parsed: the detector's hot path, which validates a frame once
+ * for all its passes. `tensor` holds exactly 3 x width x height floats.
+ */
+export async function letterboxLayout(layout: FrameLayout, cfg: LetterboxConfig, tensor: Float32Array): Promise<LetterboxResult> {
+  const { roi, width, height } = cfg;
+  const g = letterboxGeometry(roi, width, height, cfg.keepAspect, cfg.align);
   const params = {
     roiX: roi.x,
     roiY: roi.y,
@@ -207,11 +246,11 @@ export async function letterbox(frame: Frame, options: LetterboxOptions, out?: F
     padY: g.padY,
     scaleX: g.scaleX,
     scaleY: g.scaleY,
-    mean,
-    std,
-    bgr: channelOrder === 'bgr',
-    padValue,
-    threads,
+    mean: cfg.mean,
+    std: cfg.std,
+    bgr: cfg.channelOrder === 'bgr',
+    padValue: cfg.padValue,
+    threads: cfg.threads,
   };
   await nativeImage.letterbox(toNative(layout), params, tensor);
   return { tensor, ...g };
@@ -357,6 +396,10 @@ export async function alignFaces(frame: Frame, landmarks: Float32Array | readonl
   const lm = checkLandmarks('landmarks', landmarks);
   const cfg = parseAlignOptions('options', options);
   const n = lm.length / 10;
+  const perCall = Math.max(1, Math.floor(MAX_TENSOR_PIXELS / (cfg.size * cfg.size)));
+  if (n > perCall) {
+    throw outOfRange('landmarks', `at most ${perCall} faces per call at size ${cfg.size} (${MAX_TENSOR_PIXELS} crop pixels, ${(MAX_TENSOR_PIXELS * 12) / 2 ** 20} MiB of floats); call again for the rest (Embedder.embed batches by itself)`, `${n} faces`);
+  }
   const tensor = checkOut('out', out, n * 3 * cfg.size * cfg.size);
   return alignWith(layout, lm, cfg, tensor);
 }

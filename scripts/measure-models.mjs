@@ -125,10 +125,12 @@ async function measureDetector(name, small) {
       scenes[s] = { whole: (await det.detect(frame, { tile: false })).length, auto: (await det.detect(frame)).length };
     }
     const whole = M.scoreSmallFaces(await det.detect(small.frame, { tile: false }), small.truth);
-    const auto = M.scoreSmallFaces(await det.detect(small.frame), small.truth);
-    const autoTiles = det.lastRunInfo?.tiles;
-    const tiled = M.scoreSmallFaces(await det.detect(small.frame, { tile: true, smallestFace: 32 }), small.truth);
-    const tiles = det.lastRunInfo?.tiles;
+    const autoRun = await det.detectWithInfo(small.frame);
+    const auto = M.scoreSmallFaces(autoRun.faces, small.truth);
+    const autoTiles = autoRun.info.tiles;
+    const tiledRun = await det.detectWithInfo(small.frame, { tile: true, smallestFace: 32 });
+    const tiled = M.scoreSmallFaces(tiledRun.faces, small.truth);
+    const tiles = tiledRun.info.tiles;
     const msWhole = await timeDetect(det, small.frame, { tile: false });
     const msAuto = await timeDetect(det, small.frame, {});
     const msTiled = await timeDetect(det, small.frame, { tile: true, smallestFace: 32 });

@@ -415,13 +415,15 @@ describe.skipIf(!hasShared)(hasShared ? 'Detector on real models and photographs
       for (const m of many) expect(m).toEqual(one);
     });
 
-    it('reports tiling in lastRunInfo: tiles for bbt1 at smallestFace 32, none with tile: false', async () => {
-      await det.detect(bbt1);
-      expect(det.lastRunInfo).toMatchObject({ passes: 3, tiles: 2, faces: 4 });
-      await det.detect(bbt1, { tile: false });
-      expect(det.lastRunInfo).toMatchObject({ passes: 1, tiles: 0, tileScale: null, faces: 4 });
-      await det.detect(wild1);
-      expect(det.lastRunInfo!.tiles).toBe(0); // 720x478 at 640: a 32 px face stays 28 px
+    it('reports tiling per call (detectWithInfo): tiles for bbt1 at smallestFace 32, none with tile: false', async () => {
+      expect((await det.detectWithInfo(bbt1)).info).toMatchObject({ passes: 3, tiles: 2, faces: 4 });
+      expect((await det.detectWithInfo(bbt1, { tile: false })).info).toMatchObject({ passes: 1, tiles: 0, tileScale: null, faces: 4 });
+      expect((await det.detectWithInfo(wild1)).info.tiles).toBe(0); // 720x478 at 640: a 32 px face stays 28 px
+      // Concurrent calls on one detector each get their own information.
+      const [a, b] = await Promise.all([det.detectWithInfo(bbt1), det.detectWithInfo(bbt1, { tile: false })]);
+      expect(a.info.passes).toBe(3);
+      expect(b.info.passes).toBe(1);
+      expect(a.faces).toEqual(await det.detect(bbt1));
     });
 
     it('rejects bad frames and bad options with typed errors naming the parameter', async () => {
@@ -502,8 +504,7 @@ describe.skipIf(!hasShared)(hasShared ? 'Detector on real models and photographs
         try {
           const without = await det.detect(frame, { tile: false });
           expect(without).toHaveLength(0);
-          const faces = await det.detect(frame);
-          const info = det.lastRunInfo!;
+          const { faces, info } = await det.detectWithInfo(frame);
           // YuNet runs once at a larger input instead of tiling.
           if (family === 'yunet') expect(info.inputSizes[0]![0]).toBeGreaterThan(640);
           else expect(info.tiles).toBeGreaterThan(0);

@@ -452,8 +452,7 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
           expect(twin, JSON.stringify(f.box)).toBeDefined();
         }
         const wild = await loadImage(sharedData('scenes', 'wild_1.jpg'));
-        const tiled = await detector.detect(wild);
-        const passes = detector.lastRunInfo?.passes;
+        const { faces: tiled, info: { passes } } = await detector.detectWithInfo(wild);
         const whole = await detector.detect(wild, { tile: false });
         console.log(`[faceapi] Detector('faceapi-ssd') on wild_1: ${whole.length} faces whole-frame, ${tiled.length} with tiling (${passes} passes)`);
         expect(tiled.length).toBeGreaterThanOrEqual(whole.length);

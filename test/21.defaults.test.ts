@@ -68,8 +68,9 @@ describe.skipIf(!hasSharedData)(`default models ${DEFAULTS.detector} + ${DEFAULT
   it('finds 32-48 px faces in a 1920x1080 frame with tiling', async () => {
     const { frame, truth } = await smallFaceFrame(sharedData('lfw-dev'));
     const whole = scoreSmallFaces(await detector.detect(frame, { tile: false }), truth);
-    const tiled = scoreSmallFaces(await detector.detect(frame, { tile: true, smallestFace: 32 }), truth);
-    const info = detector.lastRunInfo;
+    const run = await detector.detectWithInfo(frame, { tile: true, smallestFace: 32 });
+    const tiled = scoreSmallFaces(run.faces, truth);
+    const info = run.info;
     const fmt = (s: typeof whole) => `${s.found}/${s.of} (${Object.entries(s.bySize).map(([k, v]) => `${k}px ${v.found}/${v.of}`).join(', ')}), ${s.falseDetections} false`;
     console.log(`[21.defaults] small faces: whole frame ${fmt(whole)}; tiled (${info?.tiles} tiles) ${fmt(tiled)}`);
     expect(tiled.found).toBeGreaterThanOrEqual(57);

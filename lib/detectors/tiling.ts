@@ -44,6 +44,14 @@ export interface Plan {
   tiles: number;
 }
 
+/**
+ * Absolute caps on one frame's tiling (detect() refuses a plan beyond them
+ * with a RangeError): model passes, and model input pixels over all passes
+ * (64 M: 160 passes of 640 x 640, about 20 s of CPU here).
+ */
+export const MAX_PASSES = 256;
+export const MAX_PASS_PIXELS = 64e6;
+
 /** Largest side of an enlarged single pass for dynamic models. */
 export const MAX_DYNAMIC_SIDE = 2048;
 /** Never enlarge a frame more than this for small faces. */
@@ -115,7 +123,9 @@ export function planPasses(p: TilingParams): Plan {
   let { l, scale: chosen } = pick(st);
   st = chosen;
   if (p.tile === 'auto') {
-    while (l.cols * l.rows > p.maxTiles && st > s0) {
+    // 'auto' never exceeds the absolute caps: it tiles more coarsely instead.
+    const maxTiles = Math.min(p.maxTiles, MAX_PASSES - 1, Math.floor(MAX_PASS_PIXELS / (Mw * Mh)) - 1);
+    while (l.cols * l.rows > maxTiles && st > s0) {
       ({ l, scale: st } = pick(st * 0.9));
     }
     if (st <= s0) return { passes: [whole], scale: s0, tileScale: null, tiles: 0 };

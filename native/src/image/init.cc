@@ -39,6 +39,9 @@ image::SimdLevel ParseLevel(Napi::Env env, const Napi::Value& v) {
   ThrowRange(env, "level", "'auto', 'scalar', 'avx2' or 'avx512'");
 }
 
+// Largest tensor a call fills, in pixels (lib/preprocess.ts MAX_TENSOR_PIXELS).
+constexpr int64_t kMaxTensorPixels = int64_t{4096} * 4096;
+
 float* OutFloats(Napi::Env env, const Napi::Value& v, size_t expect, const std::string& param) {
   size_t count = 0;
   float* p = GetFloats(env, v, param, &count);
@@ -73,6 +76,7 @@ Napi::Value Letterbox(const Napi::CallbackInfo& info) {
     p.roiH = static_cast<int>(GetInt(env, o, "roiH", "options.roi.height", 1, f.height - p.roiY));
     p.dstW = static_cast<int>(GetInt(env, o, "dstW", "options.width", 1, 16384));
     p.dstH = static_cast<int>(GetInt(env, o, "dstH", "options.height", 1, 16384));
+    if (static_cast<int64_t>(p.dstW) * p.dstH > kMaxTensorPixels) ThrowRange(env, "options.width", "a tensor of at most 4096 x 4096 pixels");
     p.contentW = static_cast<int>(GetInt(env, o, "contentW", "options.width", 1, p.dstW));
     p.contentH = static_cast<int>(GetInt(env, o, "contentH", "options.height", 1, p.dstH));
     p.padX = static_cast<int>(GetInt(env, o, "padX", "options.width", 0, p.dstW - p.contentW));
@@ -149,6 +153,9 @@ Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
     p.bgr = o.Get("bgr").ToBoolean().Value();
     p.padValue = static_cast<float>(GetNumber(env, o, "padValue", "options.padValue"));
     w->n = static_cast<int>(nl / 10);
+    if (static_cast<int64_t>(w->n) * p.size * p.size > kMaxTensorPixels) {
+      ThrowRange(env, "landmarks", "at most " + std::to_string(kMaxTensorPixels / (static_cast<int64_t>(p.size) * p.size)) + " faces per call at this size");
+    }
     w->out = OutFloats(env, info[3], static_cast<size_t>(w->n) * 3 * p.size * p.size, "out");
   } catch (...) {
     delete w;
