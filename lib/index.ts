@@ -1,5 +1,8 @@
 /**
- * livefr: live facial recognition for Node.js.
+ * livefr: live facial recognition for Node.js. The product API: frames,
+ * preprocessing, Detector, Embedder, Watchlist, the inference pool and the
+ * model registry. Converters are `livefr/convert`, the evaluation toolkit
+ * (and threshold calibration) `livefr/eval`.
  */
 export * from './errors.js';
 export { loadImage, LOAD_IMAGE_LIMITS, validateFrame, PIXEL_FORMATS } from './frame.js';
@@ -17,16 +20,8 @@ export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bin
 export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
 export { Embedder, EMBEDDER_FAMILIES } from './embedder.js';
 export type { EmbedderLoadOptions, EmbedderFamily } from './embedder.js';
-export { convertFaceApiModel, listFaceApiCandidates, FACEAPI_MODELS, generateSsdAnchors, decodeSsdBoxes } from './convert/faceapi/index.js';
-export type { FaceApiConversion, FaceApiCandidate, FaceApiModelName, ConvertFaceApiOptions } from './convert/faceapi/index.js';
-export { FaceApiSsdDetector, FaceApiLandmarker, faceapiSsd, faceApiChip, faceApiDescriptorBox, fivePointsFrom68 } from './detectors/faceapi-ssd.js';
+export { FaceApiSsdDetector, FaceApiLandmarker } from './detectors/faceapi-ssd.js';
 export type { FaceWith68, FaceApiSsdLoadOptions, FaceApiSsdDetectOptions, FaceApiLandmarkerLoadOptions } from './detectors/faceapi-ssd.js';
-export { blazeface, blazefaceAnchors, decodeBlazeface, BLAZEFACE_LAYOUTS } from './detectors/blazeface.js';
-export { convertGraphModel, listGraphCandidates } from './convert/tfjs-graph.js';
-export type { GraphConvertOptions, ConvertedGraph, GraphTensorInfo, GraphCandidate } from './convert/tfjs-graph.js';
-export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir } from './calibrate.js';
-export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource } from './calibrate.js';
-export * as evaluation from './eval/index.js';
 export {
   resolveModel, resolveDefaultModel, defaultModelPath, defaultModelName, ensureDefaultModels, ensureModels,
   listModels, convertModel, verifyModel, modelsDirectory, SourcePackageError, CATALOG as MODEL_CATALOG, DEFAULTS as DEFAULT_MODELS,

@@ -45,7 +45,7 @@ for (const p of PAIRS) {
   const t0 = performance.now();
   let r;
   try {
-    r = await runLive(set, config, { quiet: !process.stderr.isTTY });
+    r = await runLive(set, config, process.stderr.isTTY ? { onProgress: (e) => process.stderr.write(`\r${e.label} ${e.done}/${e.total}${e.finished ? '\n' : ''}`) } : {});
   } catch (err) {
     console.error(`${p.name}: ${err.message}`);
     continue;

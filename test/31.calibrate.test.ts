@@ -5,7 +5,7 @@
 // half of the people, test on the other) need ../shared.
 import { seededRandom } from '../dist/util/random.js';
 import { describe, expect, it } from 'vitest';
-import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr, fpirPredictionInterval } from '../dist/calibrate.js';
+import { applyCalibration, calibrate, fmrFromFpir, fpirFromFmr, fpirPredictionInterval } from '../dist/eval/calibrate.js';
 import path from 'node:path';
 import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.js';
 
@@ -129,7 +129,7 @@ describe.skipIf(!hasShared)('calibrate() on real LFW scores (held-apart people)'
       detector: 'yunet', detectorModel: sharedModel('yunet.onnx'), embedderModel: sharedModel('mobilefacenet-128.onnx'),
       embedderMean: [127, 127, 127], embedderStd: [128, 128, 128],
     });
-    emb = await embedDataset(ds, cfg, { quiet: true, cacheDir: path.join(repoRoot, '.livefr-cache') });
+    emb = await embedDataset(ds, cfg, { cacheDir: path.join(repoRoot, '.livefr-cache') });
     const a = new Set(ds.people.filter((_, i) => i % 2 === 0).map((p) => p.id));
     inA = (id) => a.has(id);
     const parts = [11, 12, 13, 14, 15].map((seed) => searchTopScores(emb, (id) => !inA(id), size, seed));

@@ -66,7 +66,7 @@ describe.skipIf(!hasShared)('eval on LFW-dev (yunet + mobilefacenet-128)', () =>
     const { openDataset, runIdentify } = await import('../dist/eval/index.js');
     const ds = await openDataset(sharedData('lfw-dev'));
     const groups = new Map(ds.people.map((p) => [p.id, p.id < 'M' ? 'A-L' : 'M-Z']));
-    const [clean] = await runIdentify(ds, config, { cacheDir, quiet: true, sizes: [100, 1000, 'max'], groups });
+    const [clean] = await runIdentify(ds, config, { cacheDir, sizes: [100, 1000, 'max'], groups });
     const r = clean!.result;
     for (const s of r.sizes) {
       console.log(`N=${s.watchlistSize}: rank-1 ${(100 * s.rank1.rate).toFixed(2)}%, ${s.matedSearches} mated / ${s.nonMatedSearches} non-mated; ` +
@@ -95,7 +95,7 @@ describe.skipIf(!hasShared)('eval on LFW-dev (yunet + mobilefacenet-128)', () =>
     // A subset keeps the degraded pass short: the first 1,000 people alphabetically.
     const people = full.people.slice(0, 1000);
     const ds = { ...full, people, pairs: null, folds: 0 };
-    const runs = await runIdentify(ds, config, { cacheDir, quiet: true, sizes: [300], fpirs: [1e-2], degradations: [{ size: 28 }] });
+    const runs = await runIdentify(ds, config, { cacheDir, sizes: [300], fpirs: [1e-2], degradations: [{ size: 28 }] });
     const [clean, degraded] = runs.map((x) => x.result.sizes[0]!.fnirAtFpir[0]!);
     console.log(`N=300, FPIR 1e-2: clean FNIR ${(100 * clean!.fnir!).toFixed(2)}% [${clean!.missRateInterval!.low.toFixed(3)}, ${clean!.missRateInterval!.high.toFixed(3)}], ` +
       `size=28 FNIR ${(100 * degraded!.fnir!).toFixed(2)}% [${degraded!.missRateInterval!.low.toFixed(3)}, ${degraded!.missRateInterval!.high.toFixed(3)}], ` +
@@ -141,7 +141,7 @@ describe.skipIf(!hasShared)('eval on LFW-dev (yunet + mobilefacenet-128)', () =>
   it('a second run is served from the cache', async () => {
     const { openDataset, embedDataset } = await import('../dist/eval/index.js');
     const ds = await openDataset(sharedData('lfw-dev'));
-    const e = await embedDataset(ds, config, { cacheDir, quiet: true });
+    const e = await embedDataset(ds, config, { cacheDir });
     expect(e.computed).toBe(0);
     expect(e.cacheHits).toBe(6165);
   });

@@ -3,6 +3,7 @@
  * eval): which detector and embedder to use, from flags or environment.
  * With none given, the default models of the registry are used.
  */
+import type { EncoderConfig } from '../eval/encoder.js';
 import type { FlagSpec } from './args.js';
 
 export const DETECTOR_FLAGS: Record<string, FlagSpec> = {
@@ -57,4 +58,20 @@ export function embedderOptions(flags: Flags): Record<string, unknown> {
   if (std) o.std = std;
   if (flags['embedder-order'] !== undefined) o.channelOrder = flags['embedder-order'];
   return o;
+}
+
+/** The evaluation encoder (detector + embedder) the model flags describe (eval, calibrate, eval live). */
+export function encoderConfig(flags: Flags): EncoderConfig {
+  const d = detectorOptions(flags);
+  const e = embedderOptions(flags);
+  const c: EncoderConfig = { workers: flags.workers as number };
+  if (d.family !== undefined) c.detector = d.family as string;
+  if (d.model !== undefined) c.detectorModel = d.model as string;
+  const s = detectOptions(flags);
+  if (s.minScore !== undefined) c.minScore = s.minScore as number;
+  if (e.model !== undefined) c.embedderModel = e.model as string;
+  if (e.mean !== undefined) c.embedderMean = e.mean as [number, number, number];
+  if (e.std !== undefined) c.embedderStd = e.std as [number, number, number];
+  if (e.channelOrder !== undefined) c.embedderOrder = e.channelOrder as 'rgb' | 'bgr';
+  return c;
 }

@@ -3,6 +3,8 @@
  * terminal unless forced (then it prints a line every few seconds), and
  * always silent with `quiet`.
  */
+import type { ProgressCallback } from '../util/progress.js';
+
 export interface ProgressOptions {
   label: string;
   total: number;
@@ -18,6 +20,22 @@ function fmtTime(s: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/**
+ * A progress callback for library calls (onProgress) that draws one bar per
+ * label on stderr; silent with `quiet`.
+ */
+export function progressBar(quiet: boolean): ProgressCallback {
+  const bars = new Map<string, Progress>();
+  return (e) => {
+    let bar = bars.get(e.label);
+    if (!bar) bars.set(e.label, (bar = new Progress({ label: e.label, total: e.total, quiet })));
+    if (e.finished) {
+      bar.finish();
+      bars.delete(e.label);
+    } else bar.tick(e.done - bar.count);
+  };
+}
+
 export class Progress {
   private done = 0;
   private readonly start = Date.now();
@@ -28,6 +46,11 @@ export class Progress {
   constructor(private readonly opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
+  }
+
+  /** Steps done so far. */
+  get count(): number {
+    return this.done;
   }
 
   tick(n = 1): void {

@@ -1,15 +1,15 @@
 /**
  * One embedding per image of a data set (or a subset), through the on-disk
- * cache, with a progress bar. Degraded runs first need the clean detection
+ * cache, reporting progress to `onProgress`. Degraded runs first need the clean detection
  * of each image (for the scale), which comes from the clean cache.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Progress } from '../cli/progress.js';
 import { invalidType } from '../errors.js';
 import { checkInteger, checkOptions } from '../validate.js';
 import { loadImage } from '../frame.js';
 import type { Face } from '../types.js';
+import { ProgressCounter, type ProgressCallback } from '../util/progress.js';
 import { EmbeddingCache, sha256, type CachedEncoding } from './cache.js';
 import type { Dataset } from './dataset.js';
 import { degradationLabel, degradeImage, type Degradation } from './degrade.js';
@@ -43,7 +43,8 @@ export interface EmbedOptions {
   images?: string[];
   /** Cache folder; null disables the disk cache. Default '.livefr-cache'. */
   cacheDir?: string | null;
-  quiet?: boolean;
+  /** Called after each image (label 'embedding' or 'embedding <degradation>'). */
+  onProgress?: ProgressCallback;
   /** An encoder already loaded with `config` (else one is loaded and closed). */
   encoder?: FaceEncoder;
   /** Images in flight at once (default 4). */
@@ -65,7 +66,8 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T, i: number) =
 
 /** Embeds the images of `ds` (see EmbedOptions). */
 export async function embedDataset(ds: Dataset, config: EncoderConfig, options: EmbedOptions = {}): Promise<Embeddings> {
-  checkOptions('options', options, ['degradation', 'images', 'cacheDir', 'quiet', 'encoder', 'concurrency']);
+  checkOptions('options', options, ['degradation', 'images', 'cacheDir', 'onProgress', 'encoder', 'concurrency']);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidType('options.onProgress', 'a function (event) => void', options.onProgress);
   if (!ds || !Array.isArray(ds.people) || !(ds.personOf instanceof Map)) throw invalidType('ds', 'a Dataset from openDataset()', ds);
   if (options.images !== undefined && !Array.isArray(options.images)) throw invalidType('options.images', 'an array of image paths', options.images);
   if (options.concurrency !== undefined) checkInteger('options.concurrency', options.concurrency, 1, 64);
@@ -90,7 +92,7 @@ export async function embedDataset(ds: Dataset, config: EncoderConfig, options: 
       cacheHits: 0,
       computed: 0,
     };
-    const progress = new Progress({ label: `embedding${label ? ' ' + label : ''}`, total: images.length, quiet: options.quiet });
+    const progress = new ProgressCounter(`embedding${label ? ' ' + label : ''}`, images.length, options.onProgress);
     await mapLimit(images, options.concurrency ?? 4, async (file, i) => {
       const bytes = await readFile(file);
       const hash = sha256(bytes);

@@ -1,8 +1,10 @@
 /**
- * The evaluation toolkit: measure verification and open-set identification
- * accuracy on your own data, with degradations and demographic groups.
- * See docs/evaluation.md.
+ * livefr/eval: the evaluation toolkit. Measure verification and open-set
+ * identification accuracy on your own data, with degradations and
+ * demographic groups, and calibrate a watchlist's threshold to a
+ * false-alert target. See docs/evaluation.md.
  */
+import type { ProgressCallback } from '../util/progress.js';
 import { invalidType, outOfRange } from '../errors.js';
 import { checkOptions } from '../validate.js';
 import type { Dataset } from './dataset.js';
@@ -12,6 +14,9 @@ import { FaceEncoder, type EncoderConfig } from './encoder.js';
 import { evaluateIdentification, type IdentifyOptions, type IdentifyResult } from './identify.js';
 import { evaluateVerification, type VerifyResult } from './verify.js';
 
+export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir, fpirPredictionInterval, parseScoreFile } from './calibrate.js';
+export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource, ThresholdTarget } from './calibrate.js';
+export type { ProgressEvent, ProgressCallback } from '../util/progress.js';
 export * from './metrics.js';
 export * from './stats.js';
 export * from './demographics.js';
@@ -35,10 +40,11 @@ export interface RunOptions {
   /** Degradations to evaluate besides the clean run. */
   degradations?: Degradation[];
   cacheDir?: string | null;
-  quiet?: boolean;
+  /** Progress of each embedding pass (see embedDataset). */
+  onProgress?: ProgressCallback;
 }
 
-const RUN_KEYS = ['degradations', 'cacheDir', 'quiet'] as const;
+const RUN_KEYS = ['degradations', 'cacheDir', 'onProgress'] as const;
 
 /** One condition (clean or degraded) and its embeddings. */
 interface Condition {
@@ -49,7 +55,7 @@ interface Condition {
 async function conditions(ds: Dataset, config: EncoderConfig, images: string[], probeImages: string[], options: RunOptions): Promise<{ gallery: Embeddings; runs: Condition[] }> {
   const encoder = await FaceEncoder.load(config);
   try {
-    const common = { images, cacheDir: options.cacheDir, quiet: options.quiet, encoder };
+    const common = { images, cacheDir: options.cacheDir, onProgress: options.onProgress, encoder };
     const gallery = await embedDataset(ds, config, common);
     const runs: Condition[] = [{ label: 'clean', probe: gallery }];
     for (const d of options.degradations ?? []) {

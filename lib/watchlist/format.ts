@@ -19,10 +19,10 @@
  * new file). What the index bytes mean is the native core's business
  * (native/src/index/store.cc, which validates them again on load).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { FileFormatError, FileSystemError, LivefrRangeError } from '../errors.js';
+import { writeFileAtomic as writeAtomically } from '../util/atomic-file.js';
 import { isPlainObject } from '../validate.js';
 import type { CalibrationRecord, HnswOptions, IvfOptions, WatchlistIndexKind } from './types.js';
 
@@ -148,36 +148,15 @@ export function fileSystemError(err: unknown, param: string, target: string, doi
 }
 
 /**
- * Writes chunks to `target` atomically: a temporary file beside it
- * (`.<name>.<pid>.<hex>.tmp`), flushed to disk, then renamed over the
- * target, so a crash leaves either the old or the new file. The temporary
- * file is removed when writing fails. Failures are livefr errors naming
- * `param` (fileSystemError).
+ * Writes chunks to `target` atomically (lib/util/atomic-file.ts: a
+ * temporary file beside it, flushed, renamed over the target, the folder
+ * flushed), so a crash leaves either the old or the new file. Failures are
+ * livefr errors naming `param` (fileSystemError).
  */
 export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[], param = 'path'): Promise<void> {
   try {
     await writeAtomically(target, chunks);
   } catch (err) {
     throw fileSystemError(err, param, target, 'write');
-  }
-}
-
-async function writeAtomically(target: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writev([...chunks]);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
   }
 }

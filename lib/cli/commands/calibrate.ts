@@ -4,14 +4,14 @@
  * confidence interval. See lib/calibrate.ts and docs/evaluation.md.
  */
 import { readFile } from 'node:fs/promises';
-import { applyCalibration, calibrate, parseScoreFile, type CalibrationSource } from '../../calibrate.js';
+import { applyCalibration, calibrate, parseScoreFile, type CalibrationSource } from '../../eval/calibrate.js';
 import { FileFormatError, LivefrRangeError } from '../../errors.js';
 import { openDataset } from '../../eval/dataset.js';
 import { DEFAULT_CACHE_DIR, embedDataset } from '../../eval/embed.js';
 import { crossIdentityScores } from '../../eval/identify.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
-import { DETECTOR_FLAGS, EMBEDDER_FLAGS } from '../model-flags.js';
-import { encoderConfig } from './eval.js';
+import { DETECTOR_FLAGS, EMBEDDER_FLAGS, encoderConfig } from '../model-flags.js';
+import { progressBar } from '../progress.js';
 
 const SPEC: Record<string, FlagSpec> = {
   'target-fpir': { type: 'number', description: 'false-alert target: fraction of searches of people not on the watchlist that alert' },
@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } else {
     const ds = await openDataset(flags.data as string, '--data');
-    const emb = await embedDataset(ds, encoderConfig(flags), { cacheDir: flags.cache as string, quiet: Boolean(flags.quiet) });
+    const emb = await embedDataset(ds, encoderConfig(flags), { cacheDir: flags.cache as string, onProgress: progressBar(Boolean(flags.quiet)) });
     source = { impostorScores: crossIdentityScores(emb) };
   }
   const c = calibrate({

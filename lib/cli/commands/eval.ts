@@ -13,7 +13,8 @@ import type { IdentifyResult } from '../../eval/identify.js';
 import { renderReport, runIdentify, runVerify } from '../../eval/index.js';
 import type { VerifyResult } from '../../eval/verify.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
-import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
+import { DETECTOR_FLAGS, EMBEDDER_FLAGS, encoderConfig } from '../model-flags.js';
+import { progressBar } from '../progress.js';
 
 type Flags = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -55,21 +56,6 @@ function numbers(flag: string, v: unknown): number[] | undefined {
   });
 }
 
-export function encoderConfig(flags: Flags): EncoderConfig {
-  const d = detectorOptions(flags);
-  const e = embedderOptions(flags);
-  const c: EncoderConfig = { workers: flags.workers as number };
-  if (d.family !== undefined) c.detector = d.family as string;
-  if (d.model !== undefined) c.detectorModel = d.model as string;
-  const s = detectOptions(flags);
-  if (s.minScore !== undefined) c.minScore = s.minScore as number;
-  if (e.model !== undefined) c.embedderModel = e.model as string;
-  if (e.mean !== undefined) c.embedderMean = e.mean as [number, number, number];
-  if (e.std !== undefined) c.embedderStd = e.std as [number, number, number];
-  if (e.channelOrder !== undefined) c.embedderOrder = e.channelOrder as 'rgb' | 'bgr';
-  return c;
-}
-
 function settings(flags: Flags, c: EncoderConfig): Record<string, string | number> {
   const s: Record<string, string | number> = { data: flags.data as string };
   s.detector = `${c.detector ?? 'default'} ${c.detectorModel ?? ''}`.trim();
@@ -106,10 +92,10 @@ function printIdentify(label: string, r: IdentifyResult): void {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'live') return (await import('./eval-live.js')).runEvalLive(rest);
+  if (sub === 'live') return (await import('./eval/live.js')).runEvalLive(rest);
   if (sub !== 'verify' && sub !== 'identify') {
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      const { LIVE_FLAGS } = await import('./eval-live.js');
+      const { LIVE_FLAGS } = await import('./eval/live.js');
       process.stdout.write(usage('eval verify', '--data DIR [options]', VERIFY) + '\n\n' + usage('eval identify', '--data DIR [options]', IDENTIFY) + '\n\n' + usage('eval live', '--data DIR --scenes DIR [options]', LIVE_FLAGS) + '\n');
       return sub === undefined ? 2 : 0;
     }
@@ -126,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const degradations = ((flags.degrade as string[] | undefined) ?? []).map((s, i) => parseDegradation(s, `--degrade[${i}]`));
   const config = encoderConfig(flags);
   const ds = await openDataset(flags.data, '--data');
-  const common = { degradations, cacheDir: flags['no-cache'] ? null : (flags.cache as string), quiet: Boolean(flags.quiet) };
+  const common = { degradations, cacheDir: flags['no-cache'] ? null : (flags.cache as string), onProgress: progressBar(Boolean(flags.quiet)) };
   const title = `livefr eval ${sub}: ${flags.data}`;
   let runs: { label: string; result: VerifyResult | IdentifyResult }[];
   if (sub === 'verify') {

@@ -9,6 +9,7 @@
  * lines under `<cacheDir>/live/<set key>/<config key>.jsonl`, so figures for
  * another FPIR or score rule take seconds.
  */
+import { ProgressCounter, type ProgressCallback } from '../../util/progress.js';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,6 @@ import { invalidType } from '../../errors.js';
 import { loadImage, type Frame } from '../../frame.js';
 import type { Face } from '../../types.js';
 import { checkOptions } from '../../validate.js';
-import { Progress } from '../../cli/progress.js';
 import { frameBytes } from './render.js';
 import { FOOTPRINT, type LiveSet } from './set.js';
 import { liveFigures, type LiveFigures, type LiveRecords } from './metrics.js';
@@ -63,7 +63,8 @@ export interface LiveFace {
 export interface LiveRunOptions {
   /** Cache folder (default '.livefr-cache'); null: no disk cache. */
   cacheDir?: string | null;
-  quiet?: boolean;
+  /** Called after each enrolment image and each frame (label 'live-like set'). */
+  onProgress?: ProgressCallback;
   /** FPIR targets (default 1e-2, 1e-3, 1e-4). */
   fpirs?: number[];
 }
@@ -291,7 +292,8 @@ interface CachedFrame {
 
 /** Runs a config over a set (see the module comment). */
 export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRunOptions = {}): Promise<LiveResult> {
-  const o = checkOptions('options', options, ['cacheDir', 'quiet', 'fpirs'] as const);
+  const o = checkOptions('options', options, ['cacheDir', 'onProgress', 'fpirs'] as const);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidType('options.onProgress', 'a function (event) => void', o.onProgress);
   if (!set || !Array.isArray(set.frames)) throw invalidType('set', 'a LiveSet from buildLiveSet()', set);
   const cacheDir = o.cacheDir === undefined ? '.livefr-cache' : (o.cacheDir as string | null);
   const key = await liveConfigKey(config);
@@ -343,7 +345,7 @@ export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRun
     return r;
   };
   const total = set.watchlist.length + set.frames.length;
-  const progress = new Progress({ label: 'live-like set', total, quiet: Boolean(o.quiet) });
+  const progress = new ProgressCounter('live-like set', total, o.onProgress as ProgressCallback | undefined);
   try {
     // Enrolment: the clean image, the face nearest its centre.
     const tpl: Float32Array[] = [];

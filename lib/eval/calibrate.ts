@@ -33,10 +33,10 @@
  * A calibration needs at least minExpectedErrors / rate scores (rule of
  * three by default) and refuses with a RangeError otherwise.
  */
-import { FileFormatError, invalidType, outOfRange } from './errors.js';
-import { MIN_EXPECTED_ERRORS, nextUp32, toScores } from './eval/metrics.js';
-import { betaRegularized, clopperPearsonInterval } from './eval/stats.js';
-import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
+import { FileFormatError, invalidType, outOfRange } from '../errors.js';
+import { MIN_EXPECTED_ERRORS, nextUp32, toScores } from './metrics.js';
+import { betaRegularized, clopperPearsonInterval } from './stats.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from '../validate.js';
 
 /** Per-search false-alert rate from the per-comparison false match rate (independent comparisons). */
 export function fpirFromFmr(fmr: number, comparisons: number): number {

@@ -7,15 +7,15 @@
  * non-mated searches support it).
  */
 import { writeFile } from 'node:fs/promises';
-import { openDataset } from '../../eval/dataset.js';
-import { DEFAULT_CACHE_DIR } from '../../eval/embed.js';
-import { buildLiveSet, listScenes, type LiveSetOptions } from '../../eval/live/set.js';
-import { runLive, type LiveConfig } from '../../eval/live/run.js';
-import type { LiveFigures, RateByWidth } from '../../eval/live/metrics.js';
-import { LANDMARK_STAGES, type LandmarkStageName } from '../../detectors/landmark-stage.js';
-import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
-import { DETECTOR_FLAGS, EMBEDDER_FLAGS } from '../model-flags.js';
-import { encoderConfig } from './eval.js';
+import { openDataset } from '../../../eval/dataset.js';
+import { DEFAULT_CACHE_DIR } from '../../../eval/embed.js';
+import { buildLiveSet, listScenes, type LiveSetOptions } from '../../../eval/live/set.js';
+import { runLive, type LiveConfig } from '../../../eval/live/run.js';
+import type { LiveFigures, RateByWidth } from '../../../eval/live/metrics.js';
+import { LANDMARK_STAGES, type LandmarkStageName } from '../../../detectors/landmark-stage.js';
+import { parseArgs, usage, UsageError, type FlagSpec } from '../../args.js';
+import { DETECTOR_FLAGS, EMBEDDER_FLAGS, encoderConfig } from '../../model-flags.js';
+import { progressBar } from '../../progress.js';
 
 type Flags = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -123,7 +123,7 @@ export async function runEvalLive(argv: string[]): Promise<number> {
   const config = liveConfig(flags);
   const r = await runLive(set, config, {
     cacheDir: flags['no-cache'] ? null : (flags.cache as string),
-    quiet: Boolean(flags.quiet),
+    onProgress: progressBar(Boolean(flags.quiet)),
     fpirs: numberList('fpir', flags.fpir as string),
   });
   const json = { kind: 'live', set: { key: set.key, counts: set.counts, options: set.options }, config, figures: r.figures, timing: r.timing };
