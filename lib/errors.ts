@@ -52,11 +52,38 @@ export class DecodeError extends LivefrError {
   }
 }
 
+/**
+ * What is wrong with a file: `truncated` (shorter than its header says),
+ * `corrupt` (a checksum or structure check failed), `tampered` (encrypted
+ * and its authentication failed: modified by someone, or damaged),
+ * `newer-version` (written by a newer livefr), `not-livefr` (another kind of
+ * file), `unreadable` (the file system refused), `invalid` (well-formed but
+ * inconsistent content).
+ */
+export type FileFormatReason = 'truncated' | 'corrupt' | 'tampered' | 'newer-version' | 'not-livefr' | 'unreadable' | 'invalid';
+
 /** A livefr file (watchlist, audit log, cache) is corrupt or of another version. */
 export class FileFormatError extends LivefrError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** What is wrong, when known (see FileFormatReason). */
+  readonly reason: FileFormatReason | undefined;
+  constructor(message: string, options?: { cause?: unknown; reason?: FileFormatReason }) {
     super('ERR_LIVEFR_FILE_FORMAT', message, options);
     this.name = 'FileFormatError';
+    this.reason = options?.reason;
+  }
+}
+
+/**
+ * An encrypted file cannot be opened with the key at hand: `key-required`
+ * (no key was given) or `wrong-key` (the file was encrypted under another
+ * key; its key id says so before any decryption is tried).
+ */
+export class KeyError extends LivefrError {
+  readonly reason: 'key-required' | 'wrong-key';
+  constructor(reason: 'key-required' | 'wrong-key', message: string) {
+    super('ERR_LIVEFR_KEY', message);
+    this.name = 'KeyError';
+    this.reason = reason;
   }
 }
 

@@ -14,8 +14,8 @@ export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
 export type { InferenceOptions, ExecutionProvider, Tensor, RunResult } from './inference/pool.js';
 export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertColor, setSimd, simdLevel, bestSimdLevel, arcfaceTemplate, ARCFACE_TEMPLATE_112, landmarksOf } from './preprocess.js';
 export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel } from './preprocess.js';
-export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo } from './watchlist/index.js';
-export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo } from './watchlist/index.js';
+export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo, WATCHLIST_KEY_ENV, keyIdOfFile } from './watchlist/index.js';
+export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo, WatchlistFileOptions, WatchlistKeySource } from './watchlist/index.js';
 export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bindImageInput } from './detector.js';
 export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
 export { Embedder, EMBEDDER_FAMILIES } from './embedder.js';
@@ -29,3 +29,4 @@ export {
 export type { ModelManifest, ModelSpec, ModelTask, ModelStatus, ResolvedModel, RegistryOptions, VerifyResult } from './models/registry.js';
 export { createPipeline, Pipeline, StreamError, FUSION_RULES } from './pipeline/index.js';
 export type { PipelineOptions, StreamOptions, PushSource, Alert, PipelineGovernor, StreamStatus, StreamState, FusionRule } from './pipeline/index.js';
+export * as governance from './governance/index.js';

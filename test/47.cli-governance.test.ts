@@ -266,4 +266,50 @@ describe.skipIf(!hasSharedData)('livefr enroll + match with --deployment on real
   });
 });
 
+describe('livefr erase and rekey; watchlist keys from the environment or a key file', () => {
+  it('erase removes the person from the file and records counts only; erasing again exits 1', async () => {
+    const { wlFile, log } = await scenario();
+    const r = await livefr(['erase', wlFile, 'm1', '--audit', log, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ people: 1, templates: 1, crops: 1 });
+    const wl = await Watchlist.load(wlFile);
+    expect(wl.has('m1')).toBe(false);
+    expect(wl.size).toBe(3);
+    const e = verifyAuditLog(log).records.find((x) => x.type === 'erasure')!;
+    expect(JSON.stringify(e)).not.toContain('m1');
+    expect((await livefr(['erase', wlFile, 'm1', '--audit', log])).code).toBe(1);
+  });
+
+  it('an encrypted watchlist: LIVEFR_WATCHLIST_KEY or --key-file (refused beside the file), rotation with rekey', async () => {
+    const { wlFile } = await scenario();
+    const keyA = Buffer.alloc(32, 7).toString('hex');
+    const keysDir = fresh('keys');
+    mkdirSync(keysDir);
+    const keyFileB = path.join(keysDir, 'b.key');
+    writeFileSync(keyFileB, Buffer.alloc(32, 9).toString('base64') + '\n');
+    const keyFileA = path.join(keysDir, 'a.key');
+    writeFileSync(keyFileA, keyA);
+    // Encrypt it (rekey from plain) with the key from a file.
+    expect((await livefr(['rekey', wlFile, '--new-key-file', keyFileA])).stdout).toMatch(/unencrypted -> key [0-9a-f]{16}/);
+    expect(readFileSync(wlFile).readUInt32LE(8)).toBe(2);
+    // A watchlist command without the key: a KeyError, exit 1.
+    const nokey = await livefr(['erase', wlFile, 'm2']);
+    expect(nokey.code).toBe(1);
+    expect(nokey.stderr).toMatch(/is encrypted/);
+    // With the key in the environment.
+    expect((await livefr(['erase', wlFile, 'm2'], { LIVEFR_WATCHLIST_KEY: keyA })).code).toBe(0);
+    // Rotation: A -> B; A no longer opens it.
+    expect((await livefr(['rekey', wlFile, '--key-file', keyFileA, '--new-key-file', keyFileB])).code).toBe(0);
+    expect((await livefr(['erase', wlFile, 'm3', '--key-file', keyFileA])).stderr).toMatch(/not under the given key/);
+    expect((await livefr(['erase', wlFile, 'm3', '--key-file', keyFileB])).code).toBe(0);
+    // A key stored beside the watchlist is refused.
+    const beside = path.join(path.dirname(wlFile), 'beside.key');
+    writeFileSync(beside, Buffer.alloc(32, 9).toString('base64'));
+    const r = await livefr(['erase', wlFile, 'm0', '--key-file', beside]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/same folder/);
+    expect((await Watchlist.load(wlFile, { key: Buffer.alloc(32, 9) })).ids()).toEqual(['m0', 'm1']);
+  });
+});
+
 if (!hasSharedData) console.warn(`[47.cli-governance] real-face case: ${SKIP_SHARED}`);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { LivefrRangeError } from '../errors.js';
 import { AuditLog, createDeployment, type Deployment, type DeploymentRecord } from '../governance/index.js';
 import { resolveModel } from '../models/registry.js';
+import { parseKey } from '../util/aead.js';
 import type { FlagSpec } from './args.js';
 import { UsageError } from './args.js';
 
@@ -131,4 +132,35 @@ export function provenanceFor(flags: Flags, personDir: string, deployment: Deplo
     if (p[k] === undefined) throw new UsageError(flag, `Expected ${flag} (or "${k}" in ${file}): every entry records its provenance`);
   }
   return p;
+}
+
+// ------------------------------------------------------- watchlist key --
+
+export const KEY_FLAGS: Record<string, FlagSpec> = {
+  'key-file': {
+    type: 'string',
+    env: 'LIVEFR_WATCHLIST_KEY_FILE',
+    description: 'AES-256 key of the watchlist file (64 hex digits, 44 base64 characters or 32 raw bytes; kept away from the file). LIVEFR_WATCHLIST_KEY may hold the key itself',
+  },
+};
+
+/**
+ * `{ key }` for Watchlist.load/save from --key-file (else the library reads
+ * LIVEFR_WATCHLIST_KEY itself). A key file in the watchlist's own folder is
+ * refused: a key stored beside the file protects nothing.
+ */
+export function watchlistKeyOptions(flags: Flags, watchlistFile: string): { key?: Buffer } {
+  const f = flags['key-file'] as string | undefined;
+  if (f === undefined) return {};
+  if (path.resolve(path.dirname(f)) === path.resolve(path.dirname(watchlistFile))) {
+    throw new UsageError('--key-file', `The key file ${JSON.stringify(f)} is in the same folder as the watchlist ${JSON.stringify(watchlistFile)}: keep the key away from the file it protects`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(f);
+  } catch (err) {
+    throw new UsageError('--key-file', `Cannot read the key file ${JSON.stringify(f)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (bytes.length === 32) return { key: bytes };
+  return { key: parseKey('--key-file', bytes.toString('utf8').trim()) };
 }

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   audit: { summary: 'verify an audit log (names the first bad record) | keygen', load: () => load('audit') },
   report: { summary: 'transparency figures of the deployments in an audit log [--html]', load: () => load('report') },
   deployment: { summary: 'status | authorise | refuse | end a deployment', load: () => load('deployment') },
+  erase: { summary: "erase a person: watchlist file, evaluation cache, alert crops", load: () => load('erase') },
+  rekey: { summary: 'rotate the AES-256 key of a watchlist file', load: () => load('rekey') },
   demo: { summary: 'run the demo on real faces with the default models', load: () => load('demo') },
   info: { summary: 'native build, CPU features and models', load: () => load('info') },
 };

@@ -19,6 +19,7 @@ import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSyn
 import path from 'node:path';
 import { FileFormatError } from '../errors.js';
 import type { Face } from '../types.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 const MAGIC = 0x4352464c; // 'LFRC'
 const VERSION = 1;
@@ -113,4 +114,31 @@ export class EmbeddingCache {
     if (value.embedding) Buffer.from(value.embedding.buffer, value.embedding.byteOffset, 4 * this.dim).copy(rec, 36 + 4 * FACE_FIELDS);
     appendFileSync(this.file, rec);
   }
+}
+
+/**
+ * Rewrites a cache file without the records whose embedding `drop` selects
+ * (erasure: lib/governance/erase.ts). Atomic, and the replaced file's bytes
+ * are zeroed. Files that are not embedding caches are left alone (returns
+ * null); returns the number of records dropped otherwise.
+ */
+export async function dropCacheRecords(file: string, drop: (embedding: Float32Array) => boolean): Promise<number | null> {
+  const buf = readFileSync(file);
+  if (buf.length < HEADER || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== VERSION) return null;
+  const dim = buf.readUInt32LE(8);
+  const recordBytes = 32 + 4 + 4 * FACE_FIELDS + 4 * dim;
+  const keep: Buffer[] = [buf.subarray(0, HEADER)];
+  let dropped = 0;
+  for (let off = HEADER; off + recordBytes <= buf.length; off += recordBytes) {
+    const rec = buf.subarray(off, off + recordBytes);
+    const eo = 36 + 4 * FACE_FIELDS;
+    if (rec.readUInt32LE(32) === 1 && drop(new Float32Array(rec.buffer.slice(rec.byteOffset + eo, rec.byteOffset + eo + 4 * dim)))) dropped++;
+    else keep.push(rec);
+  }
+  // A torn last record (an interrupted run) holds part of an embedding: it goes too.
+  const tail = (buf.length - HEADER) % recordBytes;
+  if (dropped === 0 && tail === 0) return 0;
+  await writeFileAtomic(file, keep, { scrubPrevious: true });
+  buf.fill(0);
+  return dropped;
 }

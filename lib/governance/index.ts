@@ -24,3 +24,5 @@ export { createGovernor } from './governor.js';
 export type { DeploymentGovernor, PipelineAlertLike } from './governor.js';
 export { CropStore, cropJpeg } from './crops.js';
 export { parseDuration, parseInstant } from './time.js';
+export { erase } from './erase.js';
+export type { EraseOptions, ErasureReport } from './erase.js';

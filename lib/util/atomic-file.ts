@@ -8,6 +8,10 @@
  * the target holds either its old bytes or the new ones, never a mixture,
  * and a rename that returned is durable.
  *
+ * With `scrubPrevious`, the replaced file's bytes are zeroed once the new
+ * file is durable and nothing names the old one (a deleted person's
+ * templates do not linger in freed blocks of an ext4/xfs disk).
+ *
  * A writer killed between creating its temporary file and renaming it leaves
  * that file behind. removeStaleTemps(target) removes what dead writers left
  * for that target and nothing else: a temporary file of a process that is
@@ -53,9 +57,18 @@ export function fsyncDirectory(dir: string): void {
  * fsync, rename, fsync of the directory). Removes the temporary file when
  * anything fails before the rename.
  */
-export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[], options?: { mode?: number }): Promise<void> {
+export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[], options?: { mode?: number; scrubPrevious?: boolean }): Promise<void> {
   const tmp = tempName(target);
   inFlight.add(tmp);
+  // The file being replaced, held open so its bytes can be zeroed once nothing names it any more.
+  let previous: number | undefined;
+  if (options?.scrubPrevious) {
+    try {
+      previous = openSync(target, 'r+');
+    } catch {
+      previous = undefined; // absent, or not writable by us: nothing to scrub
+    }
+  }
   try {
     const fh = await open(tmp, 'wx', options?.mode ?? 0o600);
     try {
@@ -71,11 +84,18 @@ export async function writeFileAtomic(target: string, chunks: readonly Uint8Arra
     await rename(tmp, target);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
+    if (previous !== undefined) closeSync(previous);
     throw err;
   } finally {
     inFlight.delete(tmp);
   }
-  fsyncDirectory(path.dirname(target));
+  try {
+    fsyncDirectory(path.dirname(target));
+    // The new file is durable; the old one is unlinked (unless hard-linked elsewhere): zero its blocks.
+    if (previous !== undefined && fstatSync(previous).nlink === 0) scrubOpenFile(previous);
+  } finally {
+    if (previous !== undefined) closeSync(previous);
+  }
 }
 
 /** The same, synchronously (for small files written on the JS thread, e.g. an audit head). */

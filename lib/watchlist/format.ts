@@ -21,8 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { FileFormatError, FileSystemError, LivefrRangeError } from '../errors.js';
-import { writeFileAtomic as writeAtomically } from '../util/atomic-file.js';
+import { removeStaleTemps, writeFileAtomic as writeFileAtomicFs } from '../util/atomic-file.js';
+import { FileFormatError, FileSystemError, LivefrRangeError, type FileFormatReason } from '../errors.js';
 import { isPlainObject } from '../validate.js';
 import type { CalibrationRecord, HnswOptions, IvfOptions, WatchlistIndexKind } from './types.js';
 
@@ -94,34 +94,36 @@ export function encodeWatchlist(json: FileJson, index: Uint8Array): Buffer[] {
 export function decodeWatchlist(bytes: Uint8Array, source: string): DecodedWatchlist {
   const bad = fileError(source);
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length < HEADER_SIZE + DIGEST_SIZE) throw bad(`too short for a livefr watchlist (${b.length} bytes)`);
-  if (!b.subarray(0, 8).equals(MAGIC)) throw bad('not a livefr watchlist (bad magic)');
+  if (b.length >= 8 && !b.subarray(0, 8).equals(MAGIC)) throw bad('not a livefr watchlist (bad magic)', undefined, 'not-livefr');
+  if (b.length < HEADER_SIZE + DIGEST_SIZE) throw bad(`too short for a livefr watchlist (${b.length} bytes)`, undefined, 'truncated');
   const version = b.readUInt32LE(8);
-  if (version !== FORMAT_VERSION) throw bad(`format version ${version} is not supported (this livefr reads version ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION) {
+    throw bad(`format version ${version} is not supported (this livefr reads version ${FORMAT_VERSION})`, undefined, version > FORMAT_VERSION ? 'newer-version' : 'corrupt');
+  }
   const jsonLen = b.readBigUInt64LE(16);
   const indexLen = b.readBigUInt64LE(24);
   const expected = BigInt(HEADER_SIZE) + jsonLen + indexLen + BigInt(DIGEST_SIZE);
   if (expected !== BigInt(b.length)) {
-    throw bad(`truncated or extended: the header announces ${expected} bytes, the file has ${b.length}`);
+    throw bad(`truncated or extended: the header announces ${expected} bytes, the file has ${b.length}`, undefined, expected > BigInt(b.length) ? 'truncated' : 'corrupt');
   }
   const body = b.subarray(0, b.length - DIGEST_SIZE);
   const digest = createHash('sha256').update(body).digest();
-  if (!digest.equals(b.subarray(b.length - DIGEST_SIZE))) throw bad('SHA-256 checksum mismatch (the file is corrupt or was modified)');
+  if (!digest.equals(b.subarray(b.length - DIGEST_SIZE))) throw bad('SHA-256 checksum mismatch (the file is corrupt or was modified)', undefined, 'corrupt');
   const jsonEnd = HEADER_SIZE + Number(jsonLen);
   let json: unknown;
   try {
     json = JSON.parse(b.subarray(HEADER_SIZE, jsonEnd).toString('utf8'));
   } catch (err) {
-    throw bad('metadata is not valid JSON', err);
+    throw bad('metadata is not valid JSON', err, 'corrupt');
   }
-  if (!isPlainObject(json) || json.format !== 'livefr-watchlist') throw bad('metadata is not a livefr watchlist description');
-  if (!Array.isArray(json.people)) throw bad('people is not an array');
+  if (!isPlainObject(json) || json.format !== 'livefr-watchlist') throw bad('metadata is not a livefr watchlist description', undefined, 'invalid');
+  if (!Array.isArray(json.people)) throw bad('people is not an array', undefined, 'invalid');
   return { json: json as unknown as FileJson, index: b.subarray(jsonEnd, b.length - DIGEST_SIZE) };
 }
 
 /** A FileFormatError factory naming the file. */
-export function fileError(source: string): (what: string, cause?: unknown) => FileFormatError {
-  return (what, cause) => new FileFormatError(`${source}: ${what}`, cause === undefined ? undefined : { cause });
+export function fileError(source: string): (what: string, cause?: unknown, reason?: FileFormatReason) => FileFormatError {
+  return (what, cause, reason = 'invalid') => new FileFormatError(`${source}: ${what}`, { ...(cause === undefined ? {} : { cause }), reason });
 }
 
 /** Reads a watchlist file's bytes; a file that cannot be read is a FileFormatError naming it. */
@@ -129,7 +131,7 @@ export async function readWatchlistBytes(source: string): Promise<Buffer> {
   try {
     return await readFile(source);
   } catch (err) {
-    throw fileError(source)(`cannot read the watchlist file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err);
+    throw fileError(source)(`cannot read the watchlist file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, err, 'unreadable');
   }
 }
 
@@ -148,10 +150,12 @@ export function fileSystemError(err: unknown, param: string, target: string, doi
 }
 
 /**
- * Writes chunks to `target` atomically (lib/util/atomic-file.ts: a
- * temporary file beside it, flushed, renamed over the target, the folder
- * flushed), so a crash leaves either the old or the new file. Failures are
- * livefr errors naming `param` (fileSystemError).
+ * Writes chunks to `target` atomically (lib/util/atomic-file.ts): a
+ * temporary file beside it (`.<name>.<pid>-<thread>.<hex>.tmp`), fsync'ed,
+ * renamed over the target, then the folder fsync'ed, so a crash leaves
+ * either the old or the new file, byte for byte. Temporary files that dead
+ * writers left are removed first; the replaced file's bytes are zeroed once
+ * unlinked. Failures are livefr errors naming `param` (fileSystemError).
  */
 export async function writeFileAtomic(target: string, chunks: readonly Uint8Array[], param = 'path'): Promise<void> {
   try {
@@ -159,4 +163,10 @@ export async function writeFileAtomic(target: string, chunks: readonly Uint8Arra
   } catch (err) {
     throw fileSystemError(err, param, target, 'write');
   }
+}
+
+async function writeAtomically(target: string, chunks: readonly Uint8Array[]): Promise<void> {
+  // What killed writers left for this file goes first (never a live writer's file); then temp file, fsync, rename, fsync of the folder.
+  removeStaleTemps(target);
+  await writeFileAtomicFs(target, chunks, { scrubPrevious: true });
 }

@@ -18,7 +18,8 @@ import { invalidType, outOfRange, StateError } from '../errors.js';
 import { seededRandom } from '../util/random.js';
 import { checkBoolean, checkEnum, checkInteger, checkOptions, checkString, isPlainObject } from '../validate.js';
 import { checkCalibration, checkEmbeddings, checkThreshold, copyMetadata } from './checks.js';
-import { decodeBound, decodeWatchlist, encodeBound, encodeWatchlist, fileError, readWatchlistBytes, writeFileAtomic, type FileJson } from './format.js';
+import { decodeBound, decodeWatchlist, encodeBound, encodeWatchlist, fileError, type FileJson } from './format.js';
+import { checkFileOptions, openWatchlistBytes, readWatchlistFile, rekeyWatchlistFile, writeWatchlistFile, type WatchlistFileOptions, type WatchlistKeySource } from './storage.js';
 import { createNativeIndex, mapNativeError, type NativeWatchIndex } from './native-index.js';
 import { MutationQueue } from './queue.js';
 import { ThresholdGovernor } from './threshold.js';
@@ -401,14 +402,36 @@ export class Watchlist {
   // ------------------------------------------------------ persistence ----
 
   /**
-   * Saves to one file (written to a temporary file, flushed, then renamed
-   * over `file`, so a crash never leaves a half-written watchlist).
+   * Saves to one file (written to a temporary file, fsync'ed, renamed over
+   * `file`, the folder fsync'ed: a crash leaves the old or the new file).
+   * Encrypted with AES-256-GCM when a key is given (`options.key`, a
+   * callback, or LIVEFR_WATCHLIST_KEY; storage.ts). The replaced file's
+   * bytes are zeroed, so removed people do not linger on disk.
    */
-  async save(file: string): Promise<void> {
+  async save(file: string, options?: WatchlistFileOptions): Promise<void> {
     const target = checkString('path', file);
+    const o = checkFileOptions('options', options);
     return this.#enqueue(async () => {
       const indexBytes = await this.#native.serialize();
-      await writeFileAtomic(target, encodeWatchlist(this.#toJson(), indexBytes));
+      const chunks = encodeWatchlist(this.#toJson(), indexBytes);
+      try {
+        await writeWatchlistFile(target, chunks, o.key);
+      } finally {
+        indexBytes.fill(0);
+        chunks[2]?.fill(0);
+      }
+    });
+  }
+
+  /**
+   * A copy of the templates of person `id` (n x dim), or undefined when
+   * absent: what erasure needs to find and remove copies of them elsewhere.
+   */
+  async templates(id: string): Promise<Float32Array | undefined> {
+    const key = checkString('id', id);
+    return this.#enqueue(async () => {
+      const p = this.#people.get(key);
+      return p === undefined ? undefined : this.#native.vectors(Float64Array.from(p.templates));
     });
   }
 
@@ -431,24 +454,44 @@ export class Watchlist {
     };
   }
 
-  /** Loads a file written by save(). Any damage is a FileFormatError naming the file. */
-  static async load(file: string): Promise<Watchlist> {
+  /**
+   * Loads a file written by save() (decrypting it with `options.key`, a
+   * callback or LIVEFR_WATCHLIST_KEY when it is encrypted). Any damage is a
+   * FileFormatError naming the file and its `reason`; a missing or wrong key
+   * a KeyError. Never a partial watchlist.
+   */
+  static async load(file: string, options?: WatchlistFileOptions): Promise<Watchlist> {
     const source = checkString('path', file);
+    const o = checkFileOptions('options', options);
     const bad = fileError(source);
-    const decoded = decodeWatchlist(await readWatchlistBytes(source), source);
-    const wl = Watchlist.#fromJson(decoded.json, bad);
-    try {
-      await wl.#native.load(decoded.index);
-    } catch (err) {
-      throw mapNativeError(err, 'path', source);
-    }
-    // The index must hold exactly the templates the metadata lists.
-    const stored = await wl.#native.ids();
-    if (stored.length !== wl.#templateCount) throw bad(`the index holds ${stored.length} templates, the metadata lists ${wl.#templateCount}`);
-    for (const t of stored) {
-      if (!wl.#owner.has(Number(t))) throw bad(`the index holds template ${t}, which the metadata does not list`);
-    }
-    return wl;
+    let out: Watchlist | undefined;
+    await readWatchlistFile(source, async (bytes) => {
+      const plain = await openWatchlistBytes(bytes, source, o.key);
+      try {
+        const decoded = decodeWatchlist(plain, source);
+        const wl = Watchlist.#fromJson(decoded.json, bad);
+        try {
+          await wl.#native.load(decoded.index);
+        } catch (err) {
+          throw mapNativeError(err, 'path', source);
+        }
+        // The index must hold exactly the templates the metadata lists.
+        const stored = await wl.#native.ids();
+        if (stored.length !== wl.#templateCount) throw bad(`the index holds ${stored.length} templates, the metadata lists ${wl.#templateCount}`);
+        for (const t of stored) {
+          if (!wl.#owner.has(Number(t))) throw bad(`the index holds template ${t}, which the metadata does not list`);
+        }
+        out = wl;
+      } finally {
+        plain.fill(0);
+      }
+    });
+    return out!;
+  }
+
+  /** Key rotation: re-encrypts a watchlist file under `newKey` (null: plain) without loading it (storage.ts). */
+  static rekey(file: string, options: { key?: WatchlistKeySource; newKey: WatchlistKeySource }): Promise<{ from: string | null; to: string | null }> {
+    return rekeyWatchlistFile(file, options);
   }
 
   static #fromJson(j: FileJson, bad: (what: string) => Error): Watchlist {

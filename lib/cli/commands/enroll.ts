@@ -14,7 +14,7 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
 import { enrol } from '../../governance/index.js';
-import { GOVERNANCE_FLAGS, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
+import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   'max-per-person': { type: 'number', description: 'at most this many images per person (sorted by name)' },
@@ -22,6 +22,7 @@ const SPEC: Record<string, FlagSpec> = {
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
   ...GOVERNANCE_FLAGS,
+  ...KEY_FLAGS,
   ...PROVENANCE_FLAGS,
   json: { type: 'boolean', description: 'print the summary as one JSON line' },
   quiet: { type: 'boolean', description: 'no progress bar' },
@@ -72,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   const detector = await Detector.load(detectorOptions(flags) as never);
   const embedder = await Embedder.load(embedderOptions(flags) as never);
   const watchlist = existsSync(file)
-    ? await Watchlist.load(file)
+    ? await Watchlist.load(file, watchlistKeyOptions(flags, file))
     : new Watchlist({
         dim: embedder.dim,
         index: flags.index as 'flat',
@@ -124,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     progress.finish();
     await Promise.all([detector.close(), embedder.close()]);
   }
-  await watchlist.save(file);
+  await watchlist.save(file, watchlistKeyOptions(flags, file));
   await gov.close();
   for (const s of skipped) process.stderr.write(`livefr enroll: skipped ${s.file}: ${s.reason}\n`);
   const summary = { file, people: enrolled, templates, skipped: skipped.length, size: watchlist.size };

@@ -14,7 +14,7 @@ import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
 import { cropJpeg } from '../../governance/index.js';
-import { GOVERNANCE_FLAGS, modelSha, openGovernance } from '../governance.js';
+import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, modelSha, openGovernance } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
@@ -24,6 +24,7 @@ const SPEC: Record<string, FlagSpec> = {
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
   ...GOVERNANCE_FLAGS,
+  ...KEY_FLAGS,
   stream: { type: 'string', default: 'still', description: 'with --deployment: the source name recorded with alerts and face counts' },
   json: { type: 'boolean', description: 'one JSON line per image on stdout' },
   quiet: { type: 'boolean', description: 'no progress bar' },
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   if (images.length === 0) throw new UsageError('arguments', 'Expected <watchlist-file> <image|folder|-...> or --list FILE: no image given');
   const k = flags.k as number;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError('--k', `Expected an integer between 1 and 1000 for --k but received ${k}`);
-  const watchlist = await Watchlist.load(file);
+  const watchlist = await Watchlist.load(file, watchlistKeyOptions(flags, file));
   const threshold = flags.threshold === undefined ? watchlist.threshold : (flags.threshold as number);
   // Refuse a threshold below the calibrated one before loading any model.
   if (watchlist.calibration && threshold < watchlist.calibration.threshold && !flags.force) {
