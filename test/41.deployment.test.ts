@@ -366,7 +366,7 @@ describe('governor for the pipeline', () => {
     expect(() => g.admit({ threshold: 0.5, watchlist: wl, now: c.now() })).toThrow(RangeError);
     g.admit({ threshold: 0.7, watchlist: wl, streamId: 'cam-1', now: c.now() });
     const [r] = await wl.match(unit(104), { k: 1 });
-    const extra = g.onAlert({ streamId: 'cam-1', trackId: 3, frame: 17, time: c.now(), box: { x: 1, y: 2, width: 30, height: 30 }, watchlistId: r!.best!.id, score: r!.best!.score, threshold: 0.7, crop: jpeg('t') });
+    const extra = g.onAlert({ streamId: 'cam-1', trackId: 3, frame: 17, time: 0.68, box: { x: 1, y: 2, width: 30, height: 30 }, watchlistId: r!.best!.id, score: r!.best!.score, threshold: 0.7, crop: jpeg('t') });
     expect(extra).toMatchObject({ deploymentId: d.id, reviewersRequired: 2 });
     expect(extra.id).toMatch(/^a[0-9a-f]{16}$/);
     expect(typeof extra.review).toBe('function');
@@ -374,12 +374,13 @@ describe('governor for the pipeline', () => {
     g.onFacesScanned('cam-1', 50);
     g.onClose();
     c.t = T0 + 9 * H;
-    expect(() => g.onAlert({ streamId: 'cam-1', time: c.now(), watchlistId: 'p0', score: 0.9, threshold: 0.7 })).toThrow(StateError);
+    expect(() => g.onAlert({ streamId: 'cam-1', trackId: 4, frame: 90, time: 3.6, box: { x: 1, y: 2, width: 30, height: 30 }, watchlistId: 'p0', score: 0.9, threshold: 0.7, crop: jpeg('u') })).toThrow(StateError);
     await d.close();
     const recs = verifyAuditLog(audit).records;
     expect(recs.filter((x) => x.type === 'faces.scanned').reduce((s, x) => s + (x.count as number), 0)).toBe(300);
     const alert = recs.find((x) => x.type === 'alert')!;
-    expect(Object.keys(alert).sort()).toEqual(['alert', 'at', 'crop', 'deployment', 'expiresAt', 'hash', 'prev', 'reviewersRequired', 'score', 'seq', 'stream', 'threshold', 'time', 'type', 'watchlistId']);
+    expect(Object.keys(alert).sort()).toEqual(['alert', 'at', 'crop', 'deployment', 'expiresAt', 'frame', 'hash', 'prev', 'reviewersRequired', 'score', 'seq', 'stream', 'streamTime', 'threshold', 'time', 'type', 'watchlistId']);
+    expect(alert).toMatchObject({ frame: 17, streamTime: 0.68, at: new Date(T0 + H).toISOString() });
     // Nothing in the log is a vector: no array of numbers anywhere.
     const text = readFileSync(audit, 'utf8');
     expect(text).not.toMatch(/\[\s*-?\d+\.\d+\s*,\s*-?\d+\.\d+/);

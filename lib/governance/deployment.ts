@@ -68,6 +68,9 @@ export interface AlertInput {
   streamId?: string;
   /** When the face was seen (default now). */
   time?: Date | number | string;
+  /** Video: index of the frame the decision used, and its time in seconds from the stream's start. */
+  frame?: number;
+  streamTime?: number;
   /** JPEG of that face only. */
   crop?: Uint8Array;
 }
@@ -113,9 +116,12 @@ export class Deployment {
   readonly #counts = new Map<string, number>();
   #countsSince: number;
   #timer: NodeJS.Timeout | undefined;
+  #deadlines: NodeJS.Timeout[] = [];
+  readonly #endListeners = new Set<(ended: { reason: string; at: string }) => void>();
   #purging: Promise<unknown> = Promise.resolve();
   #unlisten: () => void;
   #closed = false;
+  #finishing = false;
 
   private constructor(spec: DeploymentSpec, audit: AuditLog, ownsAudit: boolean, crops: CropStore, o: Required<Pick<DeploymentOptions, 'keepCrops' | 'countsFlushMs' | 'now'>> & Pick<DeploymentOptions, 'models'>) {
     this.spec = spec;
@@ -130,7 +136,16 @@ export class Deployment {
     this.#countsSince = this.#now().getTime();
     this.#state = new GovernanceState();
     audit.replay((r) => this.#state.apply(r));
-    this.#unlisten = audit.onRecord((r: AuditRecord) => this.#state.apply(r));
+    this.#unlisten = audit.onRecord((r: AuditRecord) => {
+      this.#state.apply(r);
+      if (r.type === 'deployment.end' && r.deployment === this.spec.id) {
+        const ended = { reason: String(r.reason), at: r.time };
+        // Ended by another process (livefr deployment end): purge what this one holds.
+        if (!this.#finishing && this.#bound.size > 0) this.#purgeBound([...this.#bound], []);
+        for (const l of this.#endListeners) queueMicrotask(() => l(ended));
+        this.#endListeners.clear();
+      }
+    });
   }
 
   static open(record: DeploymentRecord, options: DeploymentOptions): Deployment {
@@ -284,7 +299,7 @@ export class Deployment {
    * StateError when the deployment is no longer active (the caller must stop).
    */
   recordAlert(input: AlertInput): GovernedAlert {
-    const o = checkOptions('alert', input, ['watchlistId', 'score', 'threshold', 'streamId', 'time', 'crop']);
+    const o = checkOptions('alert', input, ['watchlistId', 'score', 'threshold', 'streamId', 'time', 'frame', 'streamTime', 'crop']);
     if (input === undefined) throw invalidType('alert', 'an alert object', input);
     const watchlistId = checkString('alert.watchlistId', o.watchlistId);
     const score = checkNumber('alert.score', o.score);
@@ -293,6 +308,8 @@ export class Deployment {
     const now = this.#now();
     const at = o.time === undefined ? now : parseInstant('alert.time', o.time);
     if (o.crop !== undefined && !(o.crop instanceof Uint8Array)) throw invalidType('alert.crop', 'a JPEG Buffer', o.crop);
+    const frame = o.frame === undefined ? undefined : checkNumber('alert.frame', o.frame, 0);
+    const streamTime = o.streamTime === undefined ? undefined : checkNumber('alert.streamTime', o.streamTime, 0);
     if (score < threshold) throw outOfRange('alert.score', `a score >= the alert's threshold ${threshold}`, score);
     this.#enforce(now);
     const status = this.status(now);
@@ -313,6 +330,8 @@ export class Deployment {
         alert: id,
         stream,
         at: at.toISOString(),
+        ...(frame !== undefined ? { frame } : {}),
+        ...(streamTime !== undefined ? { streamTime: Math.round(streamTime * 1000) / 1000 } : {}),
         watchlistId,
         score: Math.round(score * 1e6) / 1e6,
         threshold,
@@ -439,6 +458,9 @@ export class Deployment {
    * one past its window, expires unreviewed alerts, flushes counters.
    */
   async sweep(): Promise<void> {
+    if (this.#closed) return;
+    // What other processes wrote (reviews, an end by `livefr deployment end`).
+    this.audit.refresh();
     const now = this.#now();
     this.#enforce(now);
     this.#expireAlerts(now);
@@ -446,21 +468,57 @@ export class Deployment {
     await this.#purging;
   }
 
-  /** Runs sweep() every `intervalMs` (default 60,000) until close(); the timer does not keep the process alive. */
+  /**
+   * Runs sweep() every `intervalMs` (default 60,000) and at the exact
+   * moments the deployment must act (its window closing, an urgent
+   * authorisation's deadline) until close(). The timers do not keep the
+   * process alive.
+   */
   startTimers(intervalMs = 60_000): void {
     checkNumber('intervalMs', intervalMs, 10);
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = setInterval(() => {
+    this.#clearTimers();
+    const sweep = () => {
       this.sweep().catch((err) => process.emitWarning(`livefr deployment ${this.id}: sweep failed: ${(err as Error).message}`));
-    }, intervalMs);
+    };
+    this.#timer = setInterval(sweep, intervalMs);
     this.#timer.unref();
+    const now = this.#now().getTime();
+    for (const at of [Date.parse(this.spec.end), this.authorisationDeadline?.getTime()]) {
+      if (at === undefined || at <= now || at - now > 2 ** 31 - 1) continue;
+      const t = setTimeout(sweep, at - now + 1);
+      t.unref();
+      this.#deadlines.push(t);
+    }
+  }
+
+  /**
+   * Calls `listener` once the deployment has ended or stopped (the end
+   * record is written), e.g. to stop a pipeline running under it. Returns a
+   * function that removes the listener.
+   */
+  onEnd(listener: (ended: { reason: string; at: string }) => void): () => void {
+    if (typeof listener !== 'function') throw invalidType('listener', 'a function', listener);
+    const s = this.#mine();
+    if (s.ended) {
+      queueMicrotask(() => listener({ ...s.ended! }));
+      return () => undefined;
+    }
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
+  }
+
+  #clearTimers(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const t of this.#deadlines) clearTimeout(t);
+    this.#deadlines = [];
   }
 
   /** Flushes counters, stops timers, waits for purges; closes the audit log if it opened it. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#clearTimers();
     try {
       if (this.#counts.size > 0) this.flushCounts();
       await this.#purging;
@@ -578,28 +636,38 @@ export class Deployment {
   #finish(reason: string, deleteAll: boolean, extraFiles: string[] = []): Promise<EndSummary> {
     let summary: EndSummary | undefined;
     let toPurge: [Watchlist, Binding][] = [];
-    this.audit.transaction((append) => {
-      const s = this.#mine();
-      if (s.ended) return;
-      if (this.#counts.size > 0) {
-        for (const [stream, count] of this.#counts) if (count > 0) append('faces.scanned', { deployment: this.id, stream, count, since: new Date(this.#countsSince).toISOString(), until: this.#now().toISOString() });
-        this.#counts.clear();
-      }
-      let crops = 0;
-      const alerts = s.alerts.map((id) => this.#state.alerts.get(id)!);
-      for (const a of alerts) {
-        const keep = !deleteAll && a.outcome === 'confirmed';
-        if (!keep && a.crop && !a.cropDeleted && this.crops.delete(a.crop)) crops++;
-      }
-      if (deleteAll && alerts.length > 0) append('alerts.deleted', { deployment: this.id, alerts: alerts.length, crops, reason });
-      toPurge = [...this.#bound];
-      const people = toPurge.reduce((n, [w]) => n + w.size, 0);
-      const templates = toPurge.reduce((n, [w]) => n + w.templateCount, 0);
-      const files = new Set([...toPurge.flatMap(([, b]) => (b.file === undefined ? [] : [b.file])), ...extraFiles]).size;
-      append('deployment.end', { deployment: this.id, reason, people, templates, crops, watchlistFiles: files });
-      summary = { reason, people, templates, crops, files };
-    });
+    this.#finishing = true;
+    try {
+      this.audit.transaction((append) => {
+        const s = this.#mine();
+        if (s.ended) return;
+        if (this.#counts.size > 0) {
+          for (const [stream, count] of this.#counts) if (count > 0) append('faces.scanned', { deployment: this.id, stream, count, since: new Date(this.#countsSince).toISOString(), until: this.#now().toISOString() });
+          this.#counts.clear();
+        }
+        let crops = 0;
+        const alerts = s.alerts.map((id) => this.#state.alerts.get(id)!);
+        for (const a of alerts) {
+          const keep = !deleteAll && a.outcome === 'confirmed';
+          if (!keep && a.crop && !a.cropDeleted && this.crops.delete(a.crop)) crops++;
+        }
+        if (deleteAll && alerts.length > 0) append('alerts.deleted', { deployment: this.id, alerts: alerts.length, crops, reason });
+        toPurge = [...this.#bound];
+        const people = toPurge.reduce((n, [w]) => n + w.size, 0);
+        const templates = toPurge.reduce((n, [w]) => n + w.templateCount, 0);
+        const files = new Set([...toPurge.flatMap(([, b]) => (b.file === undefined ? [] : [b.file])), ...extraFiles]).size;
+        append('deployment.end', { deployment: this.id, reason, people, templates, crops, watchlistFiles: files });
+        summary = { reason, people, templates, crops, files };
+      });
+    } finally {
+      this.#finishing = false;
+    }
     if (!summary) return Promise.resolve({ reason: this.#mine().ended!.reason, people: 0, templates: 0, crops: 0, files: 0 });
+    return this.#purgeBound(toPurge, extraFiles).then(() => summary!);
+  }
+
+  /** Empties the bound watchlists and deletes their files (and `extraFiles`). */
+  #purgeBound(toPurge: [Watchlist, Binding][], extraFiles: string[]): Promise<void> {
     this.#bound.clear();
     const purge = (async () => {
       for (const [w] of toPurge) for (const id of w.ids()) await w.remove(id);
@@ -607,7 +675,6 @@ export class Deployment {
         removeStaleTemps(file);
         removeFileScrubbed(file);
       }
-      return summary!;
     })();
     this.#purging = this.#purging.then(() => purge).catch(() => undefined);
     return purge;

@@ -1,6 +1,6 @@
 /**
- * The pipeline's governor (the `PipelineGovernor` contract of
- * lib/pipeline): a deployment deciding what the pipeline may do.
+ * The pipeline's governor (lib/pipeline's `PipelineGovernor`): a deployment
+ * deciding what the pipeline may do.
  *
  * - admit(): before any frame, refuses outside the deployment's window, a
  *   threshold below its minimum, or a watchlist not bound to it.
@@ -9,36 +9,26 @@
  *   `reviewersRequired` and `review()` to it; throws (the pipeline then
  *   stops) once the deployment ended, was stopped, or lost its authorisation.
  * - onFacesScanned(): counters only; they feed the transparency figures.
+ *
+ * A deployment that ends while no alert comes (its window closes, an urgent
+ * authorisation runs out) stops the pipeline through `onStop` (see
+ * Deployment#startTimers and Deployment#onEnd).
  */
-import { checkString } from '../validate.js';
-import type { Watchlist } from '../watchlist/index.js';
+import type { Alert, PipelineGovernor } from '../pipeline/index.js';
 import type { Deployment } from './deployment.js';
 import type { ReviewInput, ReviewResult } from './review.js';
 
-/** The fields of a pipeline alert the governor reads (lib/pipeline's `Alert`). */
-export interface PipelineAlertLike {
-  streamId: string;
-  time: Date | number | string;
-  watchlistId: string;
-  score: number;
-  threshold: number;
-  /** JPEG of that face only. */
-  crop?: Uint8Array;
-  [field: string]: unknown;
+/** What the governor adds to each emitted alert. */
+export interface GovernedAlertFields {
+  id: string;
+  deploymentId: string;
+  expiresAt: string;
+  reviewersRequired: number;
+  review(review: ReviewInput): ReviewResult;
 }
 
-/** Structurally the `PipelineGovernor` of lib/pipeline. */
-export interface DeploymentGovernor {
-  admit(context: { threshold: number; watchlist: Watchlist; streamId?: string; now: Date }): void;
-  onAlert(alert: PipelineAlertLike): {
-    id: string;
-    deploymentId: string;
-    expiresAt: string;
-    reviewersRequired: number;
-    review(review: ReviewInput): ReviewResult;
-  };
-  onFacesScanned(streamId: string, count: number): void;
-  onClose(): void;
+export interface DeploymentGovernor extends PipelineGovernor {
+  onAlert(alert: Alert): GovernedAlertFields & Record<string, unknown>;
 }
 
 /** A governor for `createPipeline({ governor })` running under `deployment`. */
@@ -48,18 +38,25 @@ export function createGovernor(deployment: Deployment): DeploymentGovernor {
       deployment.admit(context);
     },
     onAlert(alert) {
+      // alert.time is seconds into the stream: the wall time is now, the frame identifies the input.
       const g = deployment.recordAlert({
         watchlistId: alert.watchlistId,
         score: alert.score,
         threshold: alert.threshold,
-        streamId: checkString('alert.streamId', alert.streamId),
-        time: alert.time,
+        streamId: alert.streamId,
+        frame: alert.frame,
+        streamTime: alert.time,
         ...(alert.crop instanceof Uint8Array ? { crop: alert.crop } : {}),
       });
       return { id: g.id, deploymentId: g.deploymentId, expiresAt: g.expiresAt, reviewersRequired: g.reviewersRequired, review: g.review };
     },
     onFacesScanned(streamId, count) {
-      deployment.facesScanned(streamId, count);
+      try {
+        deployment.facesScanned(streamId, count);
+      } catch (err) {
+        // A counter must never take the pipeline down; the audit log's own errors surface on the next alert.
+        process.emitWarning(`livefr governor: faces-scanned counter not recorded: ${(err as Error).message}`);
+      }
     },
     onClose() {
       deployment.flushCounts();

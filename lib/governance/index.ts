@@ -21,7 +21,7 @@ export type { AlertState, AlertOutcome, DeploymentState, Decision, ReviewState, 
 export { buildReport, formatReportText, formatReportHtml } from './report.js';
 export type { TransparencyReport, DeploymentFigures, RateWithInterval } from './report.js';
 export { createGovernor } from './governor.js';
-export type { DeploymentGovernor, PipelineAlertLike } from './governor.js';
+export type { DeploymentGovernor, GovernedAlertFields } from './governor.js';
 export { CropStore, cropJpeg } from './crops.js';
 export { parseDuration, parseInstant } from './time.js';
 export { erase } from './erase.js';

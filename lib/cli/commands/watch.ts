@@ -15,6 +15,8 @@ import type { StreamError } from '../../pipeline/errors.js';
 import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectorOptions, embedderOptions } from '../model-flags.js';
+import { createGovernor } from '../../governance/index.js';
+import { GOVERNANCE_FLAGS, KEY_FLAGS, modelSha, openGovernance, watchlistKeyOptions } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   source: { type: 'list', description: 'a video file or stream URL (rtsp://, http(s)://, tcp://, udp://), optionally id=...; repeat for more streams' },
@@ -26,6 +28,8 @@ const SPEC: Record<string, FlagSpec> = {
   loop: { type: 'boolean', description: 'loop file sources' },
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
+  ...GOVERNANCE_FLAGS,
+  ...KEY_FLAGS,
   json: { type: 'boolean', description: 'NDJSON on stdout: alerts, then a summary' },
   quiet: { type: 'boolean', description: 'no status display' },
   help: { type: 'boolean', description: 'show this help' },
@@ -72,12 +76,24 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--detect-every', `Expected an integer from 1 to 1000 for --detect-every but received ${detectEvery}`);
   }
   const file = positional[0]!;
-  const watchlist = await Watchlist.load(file);
+  const watchlist = await Watchlist.load(file, watchlistKeyOptions(flags, file));
   const threshold = flags.threshold === undefined ? watchlist.threshold : (flags.threshold as number);
   if (watchlist.calibration && threshold < watchlist.calibration.threshold && !flags.force) {
     throw new UsageError('--threshold', `Expected --threshold >= the calibrated threshold ${watchlist.calibration.threshold} of ${file} but received ${threshold}: a lower threshold raises more false alerts; add --force to override`);
   }
   const json = Boolean(flags.json);
+  // --deployment: the pipeline runs under its rules (checked before any model loads), alerts go to --audit (lib/cli/governance.ts).
+  const gov = await openGovernance(flags, {
+    models: { detector: await modelSha(flags['detector-model'] as string | undefined, 'detector'), embedder: await modelSha(flags['embedder-model'] as string | undefined, 'embedder') },
+  });
+  const deployment = gov.deployment;
+  try {
+    deployment?.bindWatchlist(watchlist, { file });
+    deployment?.admit({ threshold, watchlist });
+  } catch (err) {
+    await gov.close();
+    throw err;
+  }
   const cores = Math.max(1, availableParallelism());
   const detector = await Detector.load({ ...detectorOptions(flags), workers: 1, intraOpNumThreads: cores } as never);
   const embedder = await Embedder.load({ ...embedderOptions(flags), workers: 1, intraOpNumThreads: 1 } as never);
@@ -95,6 +111,20 @@ export async function run(argv: string[]): Promise<number> {
     realtime: !flags['no-realtime'],
     ...(fusion ? { fusion: fusion as FusionRule } : {}),
     ...(detectEvery ? { detectEvery } : {}),
+    ...(deployment ? { governor: createGovernor(deployment) } : {}),
+  });
+  // A deployment that ends or stops (its window closes, authorisation refused or late, `livefr deployment end`) stops the run.
+  let endedBy: string | undefined;
+  const deploymentEnded = new Promise<void>((resolve) => {
+    if (!deployment) return;
+    deployment.startTimers(5_000);
+    deployment.onEnd((e) => {
+      endedBy = e.reason;
+      resolve();
+    });
+    pipeline.on('error', (e: StreamError) => {
+      if (!e.streamId) resolve();
+    });
   });
   const live = !json && !flags.quiet;
   const tty = Boolean(process.stderr.isTTY);
@@ -119,10 +149,11 @@ export async function run(argv: string[]): Promise<number> {
   pipeline.on('alert', (a: Alert) => {
     const box = { x: round(a.box.x), y: round(a.box.y), width: round(a.box.width), height: round(a.box.height) };
     if (json) {
-      process.stdout.write(JSON.stringify({ type: 'alert', streamId: a.streamId, trackId: a.trackId, frame: a.frame, time: round(a.time, 3), box, watchlistId: a.watchlistId, score: round(a.score, 4), threshold: a.threshold }) + '\n');
+      const alertId = (a as Alert & { id?: string }).id;
+      process.stdout.write(JSON.stringify({ type: 'alert', ...(alertId ? { alertId } : {}), streamId: a.streamId, trackId: a.trackId, frame: a.frame, time: round(a.time, 3), box, watchlistId: a.watchlistId, score: round(a.score, 4), threshold: a.threshold }) + '\n');
     } else {
       if (tty && drawn) say('');
-      process.stdout.write(`ALERT ${a.streamId} ${a.watchlistId} score ${a.score.toFixed(3)} (threshold ${a.threshold}) frame ${a.frame} at ${a.time.toFixed(2)} s, track ${a.trackId}, box ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)}\n`);
+      process.stdout.write(`ALERT ${a.streamId} ${a.watchlistId} score ${a.score.toFixed(3)} (threshold ${a.threshold}) frame ${a.frame} at ${a.time.toFixed(2)} s, track ${a.trackId}, box ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)}${(a as Alert & { id?: string }).id ? ` [alert ${(a as Alert & { id?: string }).id}: to be reviewed]` : ''}\n`);
     }
   });
   pipeline.on('error', (e: StreamError) => say(`livefr watch: ${e.streamId ? `stream ${e.streamId}: ` : ''}${e.message}`));
@@ -145,13 +176,15 @@ export async function run(argv: string[]): Promise<number> {
     const filesDone = files.length === sources.length && !flags.loop
       ? pipeline.ended()
       : new Promise<void>(() => {}); // only a signal ends a run with live or looping sources
-    await Promise.race([filesDone, stop]);
+    await Promise.race([filesDone, stop, deploymentEnded]);
   } finally {
     if (timer) clearInterval(timer);
     const status = pipeline.status();
     await pipeline.close();
     await detector.close();
     await embedder.close();
+    await gov.close();
+    if (endedBy) say(`livefr watch: deployment ${deployment!.id} ended (${endedBy}): stopped`);
     if (live) draw();
     if (json) process.stdout.write(JSON.stringify({ type: 'summary', streams: summaryOf(status) }) + '\n');
     else {
