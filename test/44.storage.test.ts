@@ -295,21 +295,41 @@ describe('crash safety: SIGKILL during saves', () => {
     const onDisk = lanes.map(() => 0);
     const temps = (laneDir: string) => readdirSync(laneDir).filter((f) => f.endsWith('.tmp')).length;
 
-    async function round(l: (typeof lanes)[number], i: number): Promise<void> {
-      const encrypted = i % 2 === 1;
+    /** A writer started ahead of its round (node start and loading hide behind the previous round), waiting for "go". */
+    function prepare(encrypted: boolean, target: string): { child: ChildProcess; loaded: Promise<void>; out: () => string; err: () => string } {
       const env = { ...process.env };
       if (encrypted) env.LIVEFR_WATCHLIST_KEY = key.toString('hex');
       else delete env.LIVEFR_WATCHLIST_KEY;
-      const lane = lanes.indexOf(l);
-      const child = spawn(process.execPath, [writer, l.target, refA, refB, String(1 - onDisk[lane]!)], { stdio: ['ignore', 'pipe', 'pipe'], env });
-      let err = '';
+      const child = spawn(process.execPath, [writer, target, refA, refB], { stdio: ['pipe', 'pipe', 'pipe'], env });
       let out = '';
+      let err = '';
       child.stderr!.on('data', (d) => (err += d));
-      child.stdout!.on('data', (d) => (out += d));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.once('data', () => setTimeout(() => child.kill('SIGKILL'), delays[i]!));
-        child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code}: ${err}`))));
+      const loaded = new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d) => {
+          out += d;
+          if (out.startsWith('loaded\n')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`writer exited ${code} before loading: ${err}`)));
       });
+      loaded.catch(() => undefined);
+      return { child, loaded, out: () => out, err: () => err };
+    }
+    const next: (ReturnType<typeof prepare> | undefined)[] = lanes.map(() => undefined);
+
+    async function round(l: (typeof lanes)[number], i: number): Promise<void> {
+      const lane = lanes.indexOf(l);
+      const w = next[lane] ?? prepare(i % 2 === 1, l.target);
+      next[lane] = i + LANES < KILLS ? prepare((i + LANES) % 2 === 1, l.target) : undefined;
+      await w.loaded;
+      const { child } = w;
+      await new Promise<void>((resolve, reject) => {
+        child.removeAllListeners('exit');
+        child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited ${code}: ${w.err()}`))));
+        // Go: save first the state the file does not hold, then alternate; killed at a seeded moment.
+        child.stdin!.write(`${1 - onDisk[lane]!}\n`);
+        setTimeout(() => child.kill('SIGKILL'), delays[i]!);
+      });
+      const out = w.out();
       outcome.savesBeforeKill += out.split('\n').filter((x) => x === 'saved').length;
       // What the kill left: the old or the new file, exactly (decrypted when it is encrypted).
       const left = temps(l.laneDir);
