@@ -96,6 +96,20 @@ async function resolve(model: unknown, family: string | undefined): Promise<Reso
     throw invalidType('options.model', 'a path to an .onnx file, a registry model name or the model bytes', model);
   }
   const registry = await import('./models/registry.js');
+  if (model === undefined && family !== undefined) {
+    // A family without a model: its registry model if it has one (the default first), else say what is needed.
+    const name = registry.defaultModelName('detector');
+    const own = registry.CATALOG.filter((m) => m.task === 'detector' && m.family === family).sort((a, b) => Number(b.name === name) - Number(a.name === name));
+    if (own.length === 0) {
+      throw outOfRange(
+        'options.model',
+        `a path to a '${family}' .onnx model (livefr bundles no '${family}' model; the bundled detectors are ` +
+          `${[...new Set(registry.CATALOG.filter((m) => m.task === 'detector').map((m) => `'${m.family}'`))].join(', ')})`,
+        model,
+      );
+    }
+    model = own[0]!.name;
+  }
   if (model === undefined) {
     const name = registry.defaultModelName('detector');
     const spec = registry.CATALOG.find((m) => m.name === name);
@@ -110,7 +124,7 @@ async function resolve(model: unknown, family: string | undefined): Promise<Reso
   }
   const r = model === undefined
     ? await registry.resolveDefaultModel('detector')
-    : await registry.resolveModel(model, { task: 'detector', param: 'options.model' });
+    : await registry.resolveModel(model as string, { task: 'detector', param: 'options.model' });
   const m = r.manifest;
   const input = m ? { channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std } : undefined;
   if (m && family !== undefined && m.family !== family) {
@@ -174,8 +188,7 @@ export class Detector {
    * ModelError for a missing or corrupt file or a model whose inputs and
    * outputs do not fit the family (the message says what was expected).
    */
-  static async load(options: DetectorLoadOptions): Promise<Detector> {
-    if (options === undefined) throw invalidType('options', 'an options object { family, model }', options);
+  static async load(options: DetectorLoadOptions = {}): Promise<Detector> {
     const o = checkOptions('options', options, LOAD_KEYS);
     if (o.family !== undefined && typeof o.family !== 'string') throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')}`, o.family);
     if (typeof o.family === 'string' && !(await loadDetectorFamily(o.family))) {

