@@ -70,7 +70,7 @@ describe('rooms of one concern', () => {
 });
 
 describe('subpath exports', () => {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { types: string; import: string }> };
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { import: { types: string; default: string } }> };
 
   it('livefr/convert and livefr/eval resolve by package name and export what their docs show', () => {
     const script = `
@@ -83,7 +83,7 @@ describe('subpath exports', () => {
     for (const n of ['convertFaceApiModel', 'convertGraphModel', 'convertTfliteModel', 'listGraphCandidates']) expect(out.convert, n).toContain(n);
     for (const n of ['openDataset', 'runVerify', 'runIdentify', 'calibrate', 'applyCalibration', 'roc']) expect(out.eval, n).toContain(n);
     for (const sub of ['./convert', './eval']) {
-      const e = pkg.exports[sub]!;
+      const e = pkg.exports[sub]!.import;
       expect(readFileSync(path.join(repoRoot, e.types), 'utf8').length, e.types).toBeGreaterThan(0);
     }
   });

@@ -116,6 +116,12 @@ describe('package conditions', () => {
     expect(pkg.cpu).toEqual(['x64']);
     expect(pkg.exports['.'].import).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(pkg.exports['.'].require.default).toBe('./dist/esm-only.cjs');
+    // Every subpath has the same two conditions: no types for a require() the runtime refuses.
+    for (const [sub, e] of Object.entries(pkg.exports as Record<string, unknown>)) {
+      if (sub === './package.json') continue;
+      expect(Object.keys(e as object), sub).toEqual(['import', 'require']);
+      expect((e as { require: unknown }).require, sub).toEqual(pkg.exports['.'].require);
+    }
     expect(pkg.types).toBe(pkg.exports['.'].require.types);
     expect(pkg.scripts.prepack).toMatch(/prebuild\.mjs --check/);
     expect(pkg.files).toContain('prebuilds/');
