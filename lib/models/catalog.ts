@@ -64,6 +64,8 @@ export interface ModelSpec {
   /** npm package and the files (relative to the package root) it is built from. */
   source: { package: string; files: string[] };
   licence: string;
+  /** What the licence allows, when the text alone does not say it (see licence.ts; default: derived from `licence`). */
+  use?: 'commercial' | 'non-commercial' | 'unverified';
   /** Input convention of the converted graph (the converter may refine it). */
   input: InputSpec;
   /** Human-readable description of the outputs. */

@@ -22,6 +22,8 @@ export interface ModelManifest {
   family: string;
   description: string;
   licence: string;
+  /** What the licence allows (licence.ts); older manifests lack it and it is derived from `licence`. */
+  use?: 'commercial' | 'non-commercial' | 'unverified';
   source: { package: string; version: string; files: FileDigest[] };
   /** The converted model: file name relative to the manifest's folder. */
   model: FileDigest;

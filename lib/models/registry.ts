@@ -14,6 +14,7 @@ import { checkOptions } from '../validate.js';
 import { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS, defaultModelNames, findSpec, type ModelSpec, type ModelTask } from './catalog.js';
 import { convertSpec, converterVersion } from './convert-bridge.js';
 import { sha256Bytes, sha256File } from './hash.js';
+import { KNOWN_MODEL_FILES, licenceUse, warnIfNonCommercial, type LicenceInfo } from './licence.js';
 import { MANIFEST_VERSION, readManifest, writeManifest, type ModelManifest } from './manifest.js';
 import { inspectSource, type SourceOptions } from './sources.js';
 import { probeModel } from './probe.js';
@@ -22,6 +23,8 @@ export { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS } from './catalog.js';
 export type { ModelSpec, ModelTask, InputSpec } from './catalog.js';
 export type { ModelManifest } from './manifest.js';
 export { SourcePackageError } from './sources.js';
+export { licenceUse, shortLicence, KNOWN_MODEL_FILES } from './licence.js';
+export type { LicenceUse, LicenceInfo } from './licence.js';
 
 export interface RegistryOptions extends SourceOptions {
   /** Folder holding the converted models (default: LIVEFR_MODELS_DIR or <package>/models). */
@@ -187,6 +190,7 @@ export async function convertModel(name: string, options?: RegistryOptions): Pro
     family: spec.family,
     description: spec.description,
     licence: spec.licence,
+    use: spec.use ?? licenceUse(spec.licence),
     source: { package: spec.source.package, version: src.version, files: src.files },
     model: { path: path.basename(file), sha256: sha256Bytes(converted.bytes), bytes: converted.bytes.byteLength },
     input: { ...spec.input, ...converted.input, name: probe.inputName, layout: 'NCHW' },
@@ -328,9 +332,14 @@ export async function resolveModel(
     if (mf !== file && existsSync(mf)) {
       const manifest = readManifest(mf);
       if (task && manifest.task !== task) throw outOfRange(param, `a ${task} model`, `${nameOrPath} (a ${manifest.task})`);
-      return { name: manifest.name, path: file, bytes: checkedBytes(file, manifest), manifest };
+      const bytes = checkedBytes(file, manifest);
+      warnIfNonCommercial(`Model ${manifest.name} (${file})`, manifest.model.sha256, licenceOf(manifest));
+      return { name: manifest.name, path: file, bytes, manifest };
     }
-    return { name: null, path: file, bytes: sha256File(file).bytes, manifest: null };
+    const own = sha256File(file);
+    const known = KNOWN_MODEL_FILES[own.sha256];
+    if (known) warnIfNonCommercial(`Model ${file} (${known.name})`, own.sha256, known);
+    return { name: null, path: file, bytes: own.bytes, manifest: null };
   }
   let name = nameOrPath;
   if (name === 'default') {
@@ -355,7 +364,14 @@ export async function resolveModel(
     await convertModel(name, { ...o, progress: o.progress ?? true });
   }
   const manifest = readManifest(mf);
-  return { name, path: file, bytes: checkedBytes(file, manifest), manifest };
+  const bytes = checkedBytes(file, manifest);
+  warnIfNonCommercial(`Model ${name}`, manifest.model.sha256, licenceOf(manifest));
+  return { name, path: file, bytes, manifest };
+}
+
+/** What a manifest's licence allows (its `use`, or derived from its text for manifests written before it was recorded). */
+export function licenceOf(manifest: Pick<ModelManifest, 'licence' | 'use'>): LicenceInfo {
+  return { licence: manifest.licence, use: manifest.use ?? licenceUse(manifest.licence) };
 }
 
 /** Resolves the default model of a task (see resolveModel). */

@@ -4,7 +4,7 @@
  * Exit codes: 0 success; 1 a model is missing, stale, corrupt or does not
  * run (verify) or a conversion failed; 2 usage error.
  */
-import { CATALOG, convertModel, ensureModels, listModels, verifyModel, type RegistryOptions } from '../../models/registry.js';
+import { CATALOG, convertModel, ensureModels, licenceUse, listModels, shortLicence, verifyModel, type RegistryOptions } from '../../models/registry.js';
 import { defaultModelNames } from '../../models/catalog.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 
@@ -42,17 +42,25 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'list') {
     if (names.length > 0) throw new UsageError('name', '`livefr models list` takes no model names');
     const rows = listModels({ ...opts, progress: false });
+    // Licence awareness: what each licence allows (manifest, else the catalog), lib/models/licence.ts.
+    const licenceOfRow = (r: (typeof rows)[number]) => {
+      const spec = CATALOG.find((m) => m.name === r.name)!;
+      const licence = r.manifest?.licence ?? spec.licence;
+      return { licence, use: r.manifest?.use ?? spec.use ?? licenceUse(licence) };
+    };
     if (flags.json) {
-      out(JSON.stringify(rows.map(({ manifest, ...r }) => ({ ...r, sha256: manifest?.model.sha256, source: manifest?.source }))));
+      out(JSON.stringify(rows.map(({ manifest, ...r }) => ({ ...r, sha256: manifest?.model.sha256, source: manifest?.source, ...licenceOfRow({ manifest, ...r }) }))));
       return 0;
     }
-    out(`${'name'.padEnd(22)}${'task'.padEnd(11)}${'family'.padEnd(21)}${'state'.padEnd(9)}source`);
+    out(`${'name'.padEnd(22)}${'task'.padEnd(11)}${'family'.padEnd(21)}${'state'.padEnd(9)}${'use'.padEnd(16)}${'licence'.padEnd(34)}source`);
     for (const r of rows) {
       const spec = CATALOG.find((m) => m.name === r.name)!;
       const src = r.manifest ? `${r.manifest.source.package}@${r.manifest.source.version}` : spec.source.package;
-      out(`${(r.name + (r.isDefault ? ' *' : '')).padEnd(22)}${r.task.padEnd(11)}${r.family.padEnd(21)}${r.state.padEnd(9)}${src}${r.reason ? `  (${r.reason})` : ''}`);
+      const l = licenceOfRow(r);
+      out(`${(r.name + (r.isDefault ? ' *' : '')).padEnd(22)}${r.task.padEnd(11)}${r.family.padEnd(21)}${r.state.padEnd(9)}${l.use.padEnd(16)}${shortLicence(l.licence).padEnd(34)}${src}${r.reason ? `  (${r.reason})` : ''}`);
     }
     out('* = default model (and what it needs)');
+    out('use: commercial = the licence allows it; non-commercial = it does not; unverified = the package allows it but the weights\' origin is not stated (--json: full licence texts)');
     return 0;
   }
 
