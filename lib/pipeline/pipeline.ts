@@ -50,8 +50,15 @@ export interface PipelineOptions {
   maxEmbeddingsPerTrack?: number;
   /** Faces below this quality (0-1) are not embedded (default 0.25). */
   minQuality?: number;
-  /** A track is embedded again after this many detections even without a better face (default 4). */
+  /** A track is embedded again after this many detections even without a better face (default 8). */
   reembedEvery?: number;
+  /**
+   * Faces embedded per processed frame at most (default 8): in a crowd the
+   * first faces of new tracks go first (best quality first), then better
+   * faces of known tracks; the rest wait for a later frame, so one frame's
+   * cost stays bounded.
+   */
+  maxEmbeddingsPerFrame?: number;
   /** Run detection on every n-th frame of each stream (default 1; the scheduler drops more under load). */
   detectEvery?: number;
   /** Frames in work at once across streams (default: the machine's cores). */
@@ -79,7 +86,7 @@ export interface PushSource {
 }
 
 const OPTION_KEYS = [
-  'watchlist', 'detector', 'embedder', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'minQuality', 'reembedEvery',
+  'watchlist', 'detector', 'embedder', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'maxEmbeddingsPerFrame', 'minQuality', 'reembedEvery',
   'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'realtime', 'governor',
 ] as const;
 const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'detectEvery'] as const;
@@ -175,6 +182,7 @@ export class Pipeline extends EventEmitter {
   private readonly o: {
     force: boolean;
     maxEmbeddings: number;
+    perFrame: number;
     minQuality: number;
     reembedEvery: number;
     detectEvery: number;
@@ -209,8 +217,9 @@ export class Pipeline extends EventEmitter {
     this.o = {
       force: o.force ?? false,
       maxEmbeddings: o.maxEmbeddingsPerTrack ?? 4,
+      perFrame: o.maxEmbeddingsPerFrame ?? 8,
       minQuality: o.minQuality ?? 0.25,
-      reembedEvery: o.reembedEvery ?? 4,
+      reembedEvery: o.reembedEvery ?? 8,
       detectEvery: o.detectEvery ?? 1,
       concurrency: o.concurrency ?? Math.max(1, availableParallelism()),
       detect: o.detect ?? {},
@@ -536,7 +545,7 @@ export class Pipeline extends EventEmitter {
     const matched = update.matched;
     const sharp = matched.length ? sharpness(frame, matched.map((m) => m.detection.box)) : new Float64Array(0);
     let scanned = 0;
-    const toEmbed: { track: Track<FaceRef>; face: Face; quality: number; ev: TrackEvidence }[] = [];
+    let toEmbed: { track: Track<FaceRef>; face: Face; quality: number; ev: TrackEvidence }[] = [];
     for (const [i, m] of matched.entries()) {
       const face = m.detection.payload!.face;
       const q = qualityOf(face, sharp[i]!, this.o.quality).score;
@@ -551,6 +560,11 @@ export class Pipeline extends EventEmitter {
     }
     ctx.counts.faces += scanned;
     if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
+    if (toEmbed.length > this.o.perFrame) {
+      // New tracks first (best face first), then the largest quality gains.
+      const rank = (e: (typeof toEmbed)[number]) => (e.ev.count === 0 ? 10 + e.quality : e.quality - e.ev.bestQuality);
+      toEmbed = toEmbed.sort((a, b) => rank(b) - rank(a)).slice(0, this.o.perFrame);
+    }
 
     if (toEmbed.length) {
       const emb = await this.embedder.embed(frame, toEmbed.map((e) => e.face));
@@ -754,6 +768,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     throw outOfRange('options.fusion', `one of ${FUSION_RULES.map((r) => `'${r}'`).join(', ')}`, o.fusion);
   }
   if (o.maxEmbeddingsPerTrack !== undefined) checkInteger('options.maxEmbeddingsPerTrack', o.maxEmbeddingsPerTrack, 1, 64);
+  if (o.maxEmbeddingsPerFrame !== undefined) checkInteger('options.maxEmbeddingsPerFrame', o.maxEmbeddingsPerFrame, 1, 1024);
   if (o.minQuality !== undefined) checkNumber('options.minQuality', o.minQuality, 0, 1);
   if (o.reembedEvery !== undefined) checkInteger('options.reembedEvery', o.reembedEvery, 1, 10000);
   if (o.detectEvery !== undefined) checkInteger('options.detectEvery', o.detectEvery, 1, 1000);
