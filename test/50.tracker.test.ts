@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assign, iou } from '../dist/pipeline/assign.js';
+import { assign, assignSparse, iou } from '../dist/pipeline/assign.js';
 import { Tracker, type Detection } from '../dist/pipeline/tracker.js';
 import type { Box } from '../dist/types.js';
 
@@ -76,6 +76,28 @@ describe('assign (Hungarian method)', () => {
       const bf = bruteForce(m, limit);
       expect(count).toBe(bf.count);
       expect(total).toBeCloseTo(bf.total, 9);
+    }
+  });
+
+  it('gives the same total per connected component (assignSparse) as on the whole matrix', () => {
+    const r = rng(19);
+    for (let n = 0; n < 200; n++) {
+      const rows = 1 + Math.floor(r() * 12);
+      const cols = 1 + Math.floor(r() * 12);
+      // Sparse feasibility, as in a crowd: most pairs far above the limit.
+      const m = Float64Array.from({ length: rows * cols }, () => (r() < 0.2 ? Math.round(r() * 50) / 100 : 1 + r()));
+      const total = (a: Int32Array) => {
+        let count = 0;
+        let sum = 0;
+        a.forEach((j, i) => {
+          if (j >= 0) {
+            count++;
+            sum += m[i * cols + j]!;
+          }
+        });
+        return [count, Math.round(sum * 1e9)];
+      };
+      expect(total(assignSparse(m, rows, cols, 0.5))).toEqual(total(assign(m, rows, cols, 0.5)));
     }
   });
 

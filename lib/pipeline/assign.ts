@@ -89,3 +89,51 @@ export function assign(cost: Float64Array, rows: number, cols: number, maxCost: 
   }
   return out;
 }
+
+/**
+ * The same assignment as `assign`, solved per connected component of the
+ * feasible pairs (cost <= maxCost): in a crowd most faces can only match
+ * one or two detections, so hundreds of small problems replace one cubic
+ * one. Rows or columns without a feasible pair are never assigned either way.
+ */
+export function assignSparse(cost: Float64Array, rows: number, cols: number, maxCost: number): Int32Array {
+  const out = new Int32Array(rows).fill(-1);
+  if (rows === 0 || cols === 0) return out;
+  // Union-find over rows (0..rows-1) and columns (rows..rows+cols-1).
+  const parent = new Int32Array(rows + cols);
+  for (let i = 0; i < parent.length; i++) parent[i] = i;
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
+  };
+  let feasible = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      if (cost[i * cols + j]! > maxCost) continue;
+      feasible++;
+      const a = find(i);
+      const b = find(rows + j);
+      if (a !== b) parent[a] = b;
+    }
+  }
+  if (feasible === 0) return out;
+  const groups = new Map<number, { r: number[]; c: number[] }>();
+  const group = (root: number) => {
+    let g = groups.get(root);
+    if (!g) groups.set(root, (g = { r: [], c: [] }));
+    return g;
+  };
+  for (let i = 0; i < rows; i++) group(find(i)).r.push(i);
+  for (let j = 0; j < cols; j++) group(find(rows + j)).c.push(j);
+  for (const { r, c } of groups.values()) {
+    if (r.length === 0 || c.length === 0) continue;
+    const sub = new Float64Array(r.length * c.length);
+    for (let a = 0; a < r.length; a++) for (let b = 0; b < c.length; b++) sub[a * c.length + b] = cost[r[a]! * cols + c[b]!]!;
+    const s = assign(sub, r.length, c.length, maxCost);
+    for (let a = 0; a < r.length; a++) if (s[a]! >= 0) out[r[a]!] = c[s[a]!]!;
+  }
+  return out;
+}

@@ -19,7 +19,7 @@
  * frame; the filter predicts across the frames in between.
  */
 import type { Box } from '../types.js';
-import { assign, iou } from './assign.js';
+import { assignSparse as assign, iou } from './assign.js';
 import { checkInteger, checkNumber, checkOptions } from '../validate.js';
 
 export interface TrackerOptions {
