@@ -24,12 +24,23 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
   const iterated: Alert[] = [];
   let status: Record<string, number | string | null>;
   let errors: Error[] = [];
+  const gov = { admitted: [] as (string | undefined)[], scanned: 0, closed: 0, seen: [] as string[] };
 
   beforeAll(async () => {
     video = await walkVideo(list);
     ({ detector, embedder } = await loadModels());
     watchlist = await enrolledWatchlist(detector, embedder, list);
-    const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false });
+    // A governor that records what the pipeline tells it (the contract of lib/pipeline/types.ts).
+    const governor = {
+      admit: (c: { threshold: number; streamId?: string }) => void gov.admitted.push(c.streamId),
+      onAlert: (a: Alert) => {
+        gov.seen.push(a.watchlistId);
+        return { id: `A${gov.seen.length}`, deploymentId: 'dep-1' };
+      },
+      onFacesScanned: (_: string, n: number) => void (gov.scanned += n),
+      onClose: () => void gov.closed++,
+    };
+    const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false, governor });
     pipeline.on('alert', (a: Alert) => alerts.push(a));
     pipeline.on('error', (e: Error) => errors.push(e));
     const consumer = (async () => {
@@ -84,6 +95,37 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
       expect(meta.width!).toBeLessThanOrEqual(Math.ceil(a.box.width * 1.3) + 4);
       expect(meta.height!).toBeLessThanOrEqual(Math.ceil(a.box.height * 1.3) + 4);
     }
+  });
+
+  it('calls the governor: admit per pipeline and stream, every alert (fields merged), face counts, close', () => {
+    expect(gov.admitted).toEqual([undefined, 'cam']);
+    expect(gov.seen).toEqual(alerts.map((a) => a.watchlistId));
+    alerts.forEach((a, i) => {
+      expect((a as unknown as Record<string, unknown>).id).toBe(`A${i + 1}`);
+      expect((a as unknown as Record<string, unknown>).deploymentId).toBe('dep-1');
+    });
+    expect(gov.scanned).toBe(status.faces);
+    expect(gov.closed).toBe(1);
+  });
+
+  it('refuses to start when the governor refuses, and stops when an alert is refused', async () => {
+    const refuse = { admit: () => { throw new RangeError('outside the deployment window'); }, onAlert: () => {} };
+    await expect(createPipeline({ detector, embedder, watchlist, governor: refuse })).rejects.toThrow(/deployment window/);
+    const onlyCam = { admit: (c: { streamId?: string }) => { if (c.streamId === 'other') throw new RangeError('stream not in the deployment'); }, onAlert: () => {} };
+    const p1 = await createPipeline({ detector, embedder, watchlist, governor: onlyCam });
+    expect(() => p1.addStream('other', video.file)).toThrow(/not in the deployment/);
+    expect(p1.status()).toEqual([]);
+    await p1.close();
+    // onAlert throws (the deployment ended): that alert is not emitted, the pipeline stops with the error.
+    const ended = { admit: () => {}, onAlert: () => { throw new Error('deployment ended'); } };
+    const p2 = await createPipeline({ detector, embedder, watchlist, realtime: false, detectEvery: 2, governor: ended });
+    const emitted: Alert[] = [];
+    p2.on('alert', (a: Alert) => emitted.push(a));
+    p2.on('error', () => {});
+    p2.addStream('cam', video.file);
+    await expect((async () => { for await (const a of p2.alerts()) emitted.push(a); })()).rejects.toThrow(/deployment ended/);
+    expect(emitted).toEqual([]);
+    expect(() => p2.addStream('again', video.file)).toThrow(/closed|stopped/);
   });
 
   it('delivers the same alerts through the async iterator as through events', () => {
