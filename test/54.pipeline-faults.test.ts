@@ -92,7 +92,6 @@ describe.skipIf(!canRun)('faulty streams', () => {
     expect(status.garbage!.state).toBe('failed');
     expect(status.garbage!.lastError).toMatch(/no frames after 2 reconnects/);
     expect(codes('stall')).toContain('ERR_LIVEFR_STREAM_STALLED');
-    expect(status.stall!.frames).toBeGreaterThan(0);
     expect(codes('ends')).toContain('ERR_LIVEFR_STREAM_ENDED');
     expect(status.ends!.reconnects).toBeGreaterThanOrEqual(1);
     for (const e of errors) expect(e.name).toBe('StreamError');

@@ -14,14 +14,22 @@ import { repoRoot, sharedModel } from './helpers/shared.js';
 const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
 const MODEL_FLAGS = ['--detector', 'yunet', '--detector-model', sharedModel('yunet.onnx'), '--embedder-model', sharedModel('mobilefacenet-128.onnx'), '--embedder-mean', '127.5', '--embedder-std', '128'];
 
-function watch(args: string[], opts: { sigintAfterMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `livefr watch`; with `sigintOn`, sends SIGINT once stderr has matched it `times` times (the run is live by then). */
+function watch(args: string[], opts: { sigintOn?: RegExp; times?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [cli, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    if (opts.sigintAfterMs) setTimeout(() => c.kill('SIGINT'), opts.sigintAfterMs);
+    let sent = false;
+    c.stderr.on('data', (d) => {
+      stderr += d;
+      const n = opts.sigintOn ? (stderr.match(new RegExp(opts.sigintOn.source, 'gm')) ?? []).length : 0;
+      if (opts.sigintOn && !sent && n >= (opts.times ?? 1)) {
+        sent = true;
+        c.kill('SIGINT');
+      }
+    });
     c.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -74,7 +82,7 @@ describe.skipIf(!canRun)('livefr watch', () => {
   });
 
   it('without --json: status on stderr, alerts on stdout; SIGINT ends a live run with the summary', async () => {
-    const r = await watch([wlFile, '--source', video.file, '--loop', ...MODEL_FLAGS], { sigintAfterMs: 12_000 });
+    const r = await watch([wlFile, '--source', video.file, '--loop', ...MODEL_FLAGS], { sigintOn: /^s1\s+in /, times: 2 });
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout.trim().split('\n');
     expect(out[out.length - 1]).toMatch(/^Stopped: s1: \d+ frames, \d+ processed, \d+ dropped, \d+ faces, \d+ tracks, \d+ alerts?$/);

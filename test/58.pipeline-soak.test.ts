@@ -34,12 +34,12 @@ describe.skipIf(!canRun)('soak: 4 streams for minutes', () => {
     pipeline.on('error', (e: StreamError) => errors.push(e));
     pipeline.on('alert', () => alerts++);
     for (let s = 0; s < 4; s++) pipeline.addStream(`cam${s + 1}`, video.file, { loop: true });
-    const samples: { t: number; rss: number }[] = [];
+    const samples: { t: number; rss: number; frames: number[] }[] = [];
     const t0 = Date.now();
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const t = (Date.now() - t0) / 1000;
-        samples.push({ t, rss: process.memoryUsage.rss() });
+        samples.push({ t, rss: process.memoryUsage.rss(), frames: pipeline.status().map((x) => x.frames) });
         if (t >= SECONDS) {
           clearInterval(timer);
           resolve();
@@ -62,8 +62,10 @@ describe.skipIf(!canRun)('soak: 4 streams for minutes', () => {
         status.map((s) => `${s.id}: ${s.frames} frames, ${s.processed} processed, ${s.dropped} dropped, ${s.tracks} tracks`).join('; ') + `; ${alerts} alerts`,
     );
     expect(errors).toEqual([]);
+    // Frames kept arriving on every stream through the last third (a count, not a rate: the machine may be shared).
+    const atTwoThirds = after[2 * third]!.frames;
+    status.forEach((s, k) => expect(s.frames).toBeGreaterThan(atTwoThirds[k]!));
     for (const s of status) {
-      expect(s.frames).toBeGreaterThan(SECONDS * 10); // frames kept arriving on every stream
       expect(s.processed).toBeGreaterThan(0);
       expect(s.processed + s.dropped + s.skipped).toBeLessThanOrEqual(s.frames);
       expect(s.frames - (s.processed + s.dropped + s.skipped)).toBeLessThanOrEqual(2); // at most the frames in work at the end
