@@ -115,7 +115,8 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
     const p1 = await createPipeline({ detector, embedder, watchlist, governor: onlyCam });
     expect(() => p1.addStream('other', video.file)).toThrow(/not in the deployment/);
     expect(p1.status()).toEqual([]);
-    await p1.close();
+    await p1[Symbol.asyncDispose](); // what `await using` calls
+    expect(() => p1.addStream('cam', video.file)).toThrow(/closed/);
     // onAlert throws (the deployment ended): that alert is not emitted, the pipeline stops with the error.
     const ended = { admit: () => {}, onAlert: () => { throw new Error('deployment ended'); } };
     const p2 = await createPipeline({ detector, embedder, watchlist, realtime: false, detectEvery: 2, governor: ended });

@@ -68,7 +68,8 @@ describe.skipIf(!run)('pipeline on a real RTSP stream', () => {
     await pipeline.close();
 
     expect(errors.every((e) => e.streamId === 'door')).toBe(true);
-    expect(errors.map((e) => e.code)).toContain('ERR_LIVEFR_STREAM_ENDED');
+    // The kill is seen as the stream ending (ffmpeg reads EOF) or, when ffmpeg is slow to notice, as a stall.
+    expect(errors.map((e) => e.code).some((c) => c === 'ERR_LIVEFR_STREAM_ENDED' || c === 'ERR_LIVEFR_STREAM_STALLED')).toBe(true);
     expect(gap.streamId).toBe('door');
     // The server was down at least 1.5 s; the gap covers it (stream time, seconds).
     expect(gap.seconds).toBeGreaterThanOrEqual(1.4);

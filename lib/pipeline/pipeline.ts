@@ -731,6 +731,11 @@ export class Pipeline extends EventEmitter {
     return this.closing;
   }
 
+  /** `await using pipeline = await createPipeline(...)` closes it when the block ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** What the pipeline still holds, for tests that check nothing is retained (frame pools, track evidence). */
   retained(): { frames: readonly Buffer[]; embeddings: Float32Array[] } {
     const frames: Buffer[] = [];
@@ -744,10 +749,6 @@ export class Pipeline extends EventEmitter {
   }
 }
 
-(Pipeline.prototype as unknown as Record<symbol, unknown>)[(Symbol as unknown as { asyncDispose: symbol }).asyncDispose ?? Symbol.for('nodejs.asyncDispose')] =
-  function (this: Pipeline) {
-    return this.close();
-  };
 
 /**
  * Creates a pipeline. Without `detector` / `embedder` the default models are

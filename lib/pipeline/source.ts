@@ -32,7 +32,7 @@ export interface VideoSourceOptions {
   poolSize?: number;
   /** ffmpeg executable (default: $LIVEFR_FFMPEG or `ffmpeg` on PATH). */
   ffmpeg?: string;
-  /** No bytes for this long means the stream stalled (default 5000 ms). */
+  /** No bytes for this long means the stream stalled (default 5000 ms; 4x that until a (re)connected decoder's first bytes, which include ffmpeg's start and probe). */
   stallTimeoutMs?: number;
   /** First reconnect delay (default 250 ms), doubled per failure up to maxBackoffMs. */
   backoffMs?: number;
@@ -175,6 +175,7 @@ export class VideoSource extends EventEmitter {
     this.filled = 0;
     this.killedForStall = false;
     this.segmentFrames = 0;
+    this.bytesThisSegment = 0;
     let child: ChildProcess;
     try {
       child = spawn(this.options.ffmpeg, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -234,6 +235,7 @@ export class VideoSource extends EventEmitter {
 
   private onData(chunk: Buffer): void {
     if (this.stopped) return; // data already read when the decoder was stopped
+    this.bytesThisSegment += chunk.length;
     this.armStall();
     const pool = this.pool;
     if (!pool) return; // bytes before the format line: cannot happen with ffmpeg's ordering, but never crash on it
@@ -336,7 +338,7 @@ export class VideoSource extends EventEmitter {
     const last = tail.slice(-3).join(' | ') || `ffmpeg exited (${signal ?? code})`;
     if (!this.network) {
       if (this.killedForStall) {
-        this.fail(new StreamError('ERR_LIVEFR_STREAM_STALLED', `Stream ${this.url} stalled: no data for ${this.options.stallTimeoutMs} ms`), false);
+        this.fail(new StreamError('ERR_LIVEFR_STREAM_STALLED', `Stream ${this.url} stalled: no data for ${this.stallArmedStarted ? this.options.stallTimeoutMs : 4 * this.options.stallTimeoutMs} ms`), false);
       } else if (code === 0 && this.frames > 0) {
         this.finish();
       } else {
@@ -384,15 +386,20 @@ export class VideoSource extends EventEmitter {
 
   private armStall(): void {
     if (this.paused || this.stopped) return;
-    if (this.stallTimer) this.stallTimer.refresh();
+    const started = this.bytesThisSegment > 0;
+    if (this.stallTimer && this.stallArmedStarted === started) this.stallTimer.refresh();
     else {
+      this.clearStall();
+      this.stallArmedStarted = started;
       this.stallTimer = setTimeout(() => {
         this.stallTimer = null;
         this.killedForStall = true;
         this.kill();
-      }, this.options.stallTimeoutMs);
+      }, started ? this.options.stallTimeoutMs : 4 * this.options.stallTimeoutMs);
     }
   }
+  private bytesThisSegment = 0;
+  private stallArmedStarted = false;
 
   private clearStall(): void {
     if (this.stallTimer) clearTimeout(this.stallTimer);
