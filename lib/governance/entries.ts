@@ -11,7 +11,7 @@ import { StateError, invalidType } from '../errors.js';
 import { loadImage, type Frame } from '../frame.js';
 import type { Face } from '../types.js';
 import { checkNumber, checkOptions, checkString, isPlainObject } from '../validate.js';
-import type { Watchlist } from '../watchlist/index.js';
+import type { Watchlist, WatchlistKeySource } from '../watchlist/index.js';
 import type { AuditLog } from './audit.js';
 import { checkProvenance, provenanceOf, type EntryCategory, type Provenance, type ProvenanceInput } from './records.js';
 import { checkQuality, judgeEnrolmentImage, type QualityOptions, type RefusalCode } from './quality.js';
@@ -202,6 +202,30 @@ export function startPurgeTimer(
   }, interval);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Loads a watchlist file and purges its expired entries at once; when any
+ * was removed the file is saved again (the replaced bytes zeroed), so the
+ * disk forgets them too.
+ */
+export async function openWatchlist(
+  file: string,
+  options?: { key?: WatchlistKeySource; audit?: AuditLog; now?: Date },
+): Promise<{ watchlist: Watchlist; purged: PurgeReport }> {
+  const o = checkOptions('options', options, ['key', 'audit', 'now']);
+  const { Watchlist: W } = await import('../watchlist/index.js');
+  const keyOpts = o.key === undefined ? {} : { key: o.key as WatchlistKeySource };
+  const watchlist = await W.load(checkString('file', file), keyOpts);
+  const purged = await purgeAndSave(watchlist, file, { ...keyOpts, ...(o.audit ? { audit: o.audit as AuditLog } : {}), ...(o.now ? { now: o.now as Date } : {}) });
+  return { watchlist, purged };
+}
+
+/** purgeExpired(), then a save of `file` when anything was removed. */
+export async function purgeAndSave(watchlist: Watchlist, file: string | undefined, options?: { key?: WatchlistKeySource; audit?: AuditLog; now?: Date }): Promise<PurgeReport> {
+  const r = await purgeExpired(watchlist, { ...(options?.now ? { now: options.now } : {}), ...(options?.audit ? { audit: options.audit } : {}) });
+  if (r.people > 0 && file !== undefined) await watchlist.save(file, options?.key === undefined ? undefined : { key: options.key });
+  return r;
 }
 
 /** The watchlist's people by category (entries without provenance under 'other'). */

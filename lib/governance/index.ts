@@ -10,7 +10,7 @@ export { createDeployment, Deployment, urgentDeadline } from './deployment.js';
 export type { DeploymentOptions, DeploymentStatus, AdmitContext, AlertInput, GovernedAlert, EndSummary } from './deployment.js';
 export { checkDeploymentRecord, checkProvenance, provenanceOf, normaliseReviewer, ENTRY_CATEGORIES, URGENT_AUTHORISATION_MS } from './records.js';
 export type { DeploymentRecord, DeploymentSpec, EntryCategory, Provenance, ProvenanceInput, GrantedAuthorisation, UrgentAuthorisation } from './records.js';
-export { enrol, addWithProvenance, purgeExpired, startPurgeTimer, categoryCounts } from './entries.js';
+export { enrol, addWithProvenance, purgeExpired, purgeAndSave, openWatchlist, startPurgeTimer, categoryCounts } from './entries.js';
 export type { EnrolEntry, EnrolOptions, EnrolReport, EnrolModels, RefusedImage, PurgeReport } from './entries.js';
 export { judgeEnrolmentImage, faceSharpness, checkQuality, DEFAULT_QUALITY } from './quality.js';
 export type { QualityOptions, QualityVerdict, RefusalCode } from './quality.js';

@@ -13,7 +13,7 @@ import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
-import { enrol } from '../../governance/index.js';
+import { enrol, purgeExpired } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -83,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   if (watchlist.dim !== embedder.dim) {
     throw new UsageError('<watchlist-file>', `The watchlist holds ${watchlist.dim}-d templates but the embedder gives ${embedder.dim}-d`);
   }
+  await purgeExpired(watchlist, gov.audit ? { audit: gov.audit } : {}); // expired entries are not saved again
   const progress = new Progress({ label: 'enrol', total, quiet: Boolean(flags.quiet) });
   let templates = 0;
   let enrolled = 0;

@@ -13,7 +13,7 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
-import { cropJpeg } from '../../governance/index.js';
+import { cropJpeg, purgeAndSave } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, modelSha, openGovernance } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -57,6 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const deployment = gov.deployment;
   try {
+    // Expired entries go on load (and the file is rewritten without them).
+    await purgeAndSave(watchlist, file, { ...watchlistKeyOptions(flags, file), ...(gov.audit ? { audit: gov.audit } : {}) });
     deployment?.bindWatchlist(watchlist, { file });
     deployment?.admit({ threshold, watchlist });
   } catch (err) {

@@ -15,7 +15,7 @@ import type { StreamError } from '../../pipeline/errors.js';
 import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectorOptions, embedderOptions } from '../model-flags.js';
-import { createGovernor } from '../../governance/index.js';
+import { createGovernor, purgeAndSave, startPurgeTimer } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, modelSha, openGovernance, watchlistKeyOptions } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -88,6 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const deployment = gov.deployment;
   try {
+    // Expired entries go on load (and the file is rewritten without them).
+    await purgeAndSave(watchlist, file, { ...watchlistKeyOptions(flags, file), ...(gov.audit ? { audit: gov.audit } : {}) });
     deployment?.bindWatchlist(watchlist, { file });
     deployment?.admit({ threshold, watchlist });
   } catch (err) {
@@ -125,6 +127,12 @@ export async function run(argv: string[]): Promise<number> {
     pipeline.on('error', (e: StreamError) => {
       if (!e.streamId) resolve();
     });
+  });
+  // ... and on a timer while the run lasts.
+  const stopPurge = startPurgeTimer(watchlist, {
+    intervalMs: 60_000,
+    ...(gov.audit ? { audit: gov.audit } : {}),
+    onPurged: () => watchlist.save(file, watchlistKeyOptions(flags, file)),
   });
   const live = !json && !flags.quiet;
   const tty = Boolean(process.stderr.isTTY);
@@ -179,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.race([filesDone, stop, deploymentEnded]);
   } finally {
     if (timer) clearInterval(timer);
+    stopPurge();
     const status = pipeline.status();
     await pipeline.close();
     await detector.close();
