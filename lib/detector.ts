@@ -18,6 +18,7 @@ import { DETECTOR_FAMILIES, loadDetectorFamily } from './detectors/registry.js';
 import { MAX_PASSES, MAX_PASS_PIXELS, planPasses, type PlannedPass } from './detectors/tiling.js';
 import { FACE_ROW, type DecodeSpec, type DetectorFamilyAdapter, type ModelSignature, type Size, type Triple } from './detectors/types.js';
 import { DEFAULT_THREADS, letterboxLayout, type LetterboxConfig } from './preprocess.js';
+import type { LandmarkStage, LandmarkStageName } from './detectors/landmark-stage.js';
 
 export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
 export type {
@@ -38,6 +39,13 @@ export interface DetectorLoadOptions extends InferenceOptions {
   model?: string | Uint8Array;
   /** Whole-frame input [width, height] for dynamic-size models (YuNet); must equal the model's size for fixed ones. */
   inputSize?: [number, number];
+  /**
+   * A landmark stage run on every detected box (lib/detectors/landmark-stage.ts),
+   * replacing the detector's own 5 points: 'mtcnn-onet', 'faceapi-landmarks68',
+   * 'fr-landmark', or 'none'. Default: the registry default's stage
+   * (DEFAULTS.landmarks) when the default detector is loaded, else none.
+   */
+  landmarkStage?: string;
 }
 
 export interface DetectOptions {
@@ -77,7 +85,7 @@ export interface DetectRunInfo {
   faces: number;
 }
 
-const LOAD_KEYS = ['family', 'model', 'inputSize', ...INFERENCE_OPTION_KEYS] as const;
+const LOAD_KEYS = ['family', 'model', 'inputSize', 'landmarkStage', ...INFERENCE_OPTION_KEYS] as const;
 const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles'] as const;
 
 interface Resolved {
@@ -149,6 +157,12 @@ export class Detector {
   get provider(): string {
     return this.pool.provider;
   }
+  /** The landmark stage run on every box, or null (the model's own points). */
+  get landmarkStage(): string | null {
+    return this.stage?.name ?? null;
+  }
+  private stage: LandmarkStage | null = null;
+
   private readonly pool: InferencePool;
   private readonly adapter: DetectorFamilyAdapter;
   private readonly inputName: string;
@@ -198,6 +212,7 @@ export class Detector {
     const inference: InferenceOptions = {};
     for (const k of INFERENCE_OPTION_KEYS) if (o[k] !== undefined) (inference as Record<string, unknown>)[k] = o[k];
 
+    const stageName = await chooseLandmarkStage(o.landmarkStage, o.model === undefined);
     const resolved = await resolve(o.model, o.family as string | undefined);
     const family = resolved.family;
     if (family === undefined) throw invalidType('options.family', `one of ${DETECTOR_FAMILIES.join(', ')} (the model has no manifest naming it)`, family);
@@ -231,7 +246,13 @@ export class Detector {
       }
       const decode = adapter.bindOutputs(signature, outputDims, inputSize);
       const norm = resolved.input ?? adapter.input;
-      return new Detector(family, adapter, pool, binding.name, inputSize, decode, norm, inference.workers ?? 1);
+      const d = new Detector(family, adapter, pool, binding.name, inputSize, decode, norm, inference.workers ?? 1);
+      if (stageName) {
+        const { loadLandmarkStage } = await import('./detectors/landmark-stage.js');
+        d.stage = await loadLandmarkStage(stageName as LandmarkStageName, inference);
+        (d as { landmarks: boolean }).landmarks = true;
+      }
+      return d;
     } catch (err) {
       await pool.close();
       throw err;
@@ -288,7 +309,7 @@ export class Detector {
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
     const rows = await nativeDetect.postprocess({
       family: decoder,
-      landmarks: this.landmarks,
+      landmarks: this.adapter.landmarks,
       minScore,
       iouThreshold: iou,
       minFaceSize,
@@ -297,7 +318,8 @@ export class Detector {
       clipHeight: layout.height,
       passes,
     });
-    const faces = toFaces(rows, this.landmarks);
+    let faces = toFaces(rows, this.adapter.landmarks);
+    if (this.stage && faces.length) faces = await this.stage.refine(frame, faces);
     const info: DetectRunInfo = {
       passes: plan.passes.length,
       tiles: plan.tiles,
@@ -401,13 +423,28 @@ export class Detector {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.stage?.close()]);
   }
 
   /** `await using x = await Detector.load(...)` closes it when the block ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The landmark stage to load: the option ('none' = no stage), else the registry default's for the default detector. */
+async function chooseLandmarkStage(option: unknown, defaultModel: boolean): Promise<string | null> {
+  const { LANDMARK_STAGES } = await import('./detectors/landmark-stage.js');
+  if (option !== undefined) {
+    if (option === 'none') return null;
+    if (typeof option !== 'string' || !(LANDMARK_STAGES as readonly string[]).includes(option)) {
+      throw outOfRange('options.landmarkStage', `one of ${[...LANDMARK_STAGES, 'none'].map((x) => `'${x}'`).join(', ')}`, option);
+    }
+    return option;
+  }
+  if (!defaultModel) return null;
+  const { DEFAULTS } = await import('./models/catalog.js');
+  return DEFAULTS.landmarks ?? null;
 }
 
 function toFaces(rows: Float32Array, landmarks: boolean): Face[] {

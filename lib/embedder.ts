@@ -15,6 +15,7 @@ import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './i
 import { renamed } from './native/index.js';
 import { alignWith, arcfaceTemplate, MAX_COORDINATE, MAX_TENSOR_PIXELS, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
 import type { Face } from './types.js';
+import type { LiveOperatingPoint } from './models/catalog.js';
 import { checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
 
 export const EMBEDDER_FAMILIES = ['arcface'] as const;
@@ -60,8 +61,10 @@ interface ResolvedEmbedderModel {
   crop?: string;
   /** Alignment points in input pixels, for crops other than ArcFace's (registry manifest). */
   template?: number[];
-  /** Threshold measured for this model (registry catalog), if any. */
+  /** Threshold measured for this model (registry catalog), if any: the live-like one when measured, else LFW's. */
   threshold?: number;
+  live?: LiveOperatingPoint;
+  lfwThreshold?: number;
 }
 
 async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
@@ -79,10 +82,13 @@ async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
   const m = r.manifest;
   if (!m) return { bytes: r.bytes };
   const { findSpec } = await import('./models/catalog.js');
-  const threshold = findSpec(m.name)?.threshold;
+  const spec = findSpec(m.name);
+  const threshold = spec?.live?.threshold ?? spec?.threshold;
   return {
     bytes: r.bytes,
     ...(threshold !== undefined ? { threshold } : {}),
+    ...(spec?.live ? { live: spec.live } : {}),
+    ...(spec?.threshold !== undefined ? { lfwThreshold: spec.threshold } : {}),
     input: { width: m.input.width, channelOrder: m.input.channelOrder, mean: m.input.mean, std: m.input.std },
     ...(m.crop ? { crop: m.crop } : {}),
     ...(m.input.template ? { template: m.input.template } : {}),
@@ -117,13 +123,19 @@ export class Embedder {
   /** Normalisation and crop actually used. */
   readonly input: { mean: number[]; std: number[]; channelOrder: ChannelOrder; cropScale: number };
   /**
-   * For registry models: the cosine-similarity threshold measured on LFW
-   * (development half) at a false-match rate of 1e-3 per comparison. A
-   * starting point for `new Watchlist({ threshold })` until the threshold is
-   * calibrated on the deployment's own data (`calibrate()`). Undefined for
-   * models brought as files.
+   * For registry models: the default alert threshold (cosine similarity),
+   * the live-like operating point when the model has one (`liveOperatingPoint`:
+   * FPIR 1e-3 on 32-64 px faces in full-HD crowd scenes, docs/models.md),
+   * else the LFW one (`lfwThreshold`). A starting point for
+   * `new Watchlist({ threshold })`, used by `livefr enroll` and the
+   * pipeline, until the threshold is calibrated on the deployment's own
+   * data (`calibrate()`). Undefined for models brought as files.
    */
   readonly suggestedThreshold: number | undefined;
+  /** The live-like operating point of a registry model (threshold, FPIR, TPIR, detector it was measured with), if measured. */
+  readonly liveOperatingPoint: LiveOperatingPoint | undefined;
+  /** The threshold at FAR 1e-3 on lfw-dev pairs (registry catalog), if measured. */
+  readonly lfwThreshold: number | undefined;
 
   private readonly pool: InferencePool;
   private readonly inputName: string;
@@ -146,9 +158,13 @@ export class Embedder {
     cropScale: number;
     suggestedThreshold: number | undefined;
     workers: number;
+    live?: LiveOperatingPoint;
+    lfwThreshold?: number;
   }) {
     this.lanes = 2 * args.workers;
     this.suggestedThreshold = args.suggestedThreshold;
+    this.liveOperatingPoint = args.live;
+    this.lfwThreshold = args.lfwThreshold;
     this.family = args.family;
     this.pool = args.pool;
     this.inputName = args.inputName;
@@ -239,7 +255,7 @@ export class Embedder {
             '. Is it a detector or landmark model?',
         );
       }
-      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold, workers: inference.workers ?? 1 });
+      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold, workers: inference.workers ?? 1, ...(resolved.live ? { live: resolved.live } : {}), ...(resolved.lfwThreshold !== undefined ? { lfwThreshold: resolved.lfwThreshold } : {}) });
     } catch (err) {
       await pool.close();
       throw err;

@@ -2,23 +2,25 @@
  * The detector x embedder pairs scripts/measure-live.mjs measures (names are
  * the rows of docs/models.md). Registry names are converted on first use;
  * `fixture(...)` models come from ../shared/models (reference points only,
- * not redistributable defaults).
+ * not redistributable defaults). "tiles 32" = tiling at the scale 32 px
+ * faces need (tile: true); "auto" = the Detector's default plan (at most 12
+ * tiles).
  */
 import path from 'node:path';
 const fixture = (shared, f) => path.join(shared, 'models', f);
 const FR = { embedderModel: 'fr-feature' };
+const FRD = { detectorModel: 'fr-detect' };
+const BB = { detectorModel: 'blazeface-back' };
 export const PAIRS = [
-  { name: 'blazeface-back + faceapi-resnet', config: { detectorModel: 'blazeface-back', embedderModel: 'faceapi-resnet' } },
-  { name: 'blazeface-back + fr-feature', config: { detectorModel: 'blazeface-back', ...FR } },
-  { name: 'blazeface-back + fr-landmark + fr-feature', config: { detectorModel: 'blazeface-back', landmarks: 'fr-landmark', ...FR } },
-  { name: 'blazeface-back + faceapi-landmarks68 + fr-feature', config: { detectorModel: 'blazeface-back', landmarks: 'faceapi-landmarks68', ...FR } },
-  { name: 'yunet (fixture) + fr-feature', config: (s) => ({ detector: 'yunet', detectorModel: fixture(s, 'yunet.onnx'), ...FR }) },
-  { name: 'yunet (fixture) + faceapi-resnet', config: (s) => ({ detector: 'yunet', detectorModel: fixture(s, 'yunet.onnx'), embedderModel: 'faceapi-resnet' }) },
-  { name: 'fr-detect + fr-landmark + fr-feature', config: { detectorModel: 'fr-detect', landmarks: 'fr-landmark', ...FR } },
-  { name: 'fr-detect + faceapi-landmarks68 + fr-feature', config: { detectorModel: 'fr-detect', landmarks: 'faceapi-landmarks68', ...FR } },
-  { name: 'blazeface-back + expo-mobilefacenet', config: { detectorModel: 'blazeface-back', embedderModel: 'expo-mobilefacenet' } },
-  { name: 'blazeface-back + faceapi-landmarks68 + expo-mobilefacenet', config: { detectorModel: 'blazeface-back', landmarks: 'faceapi-landmarks68', embedderModel: 'expo-mobilefacenet' } },
-  { name: 'blazeface-back + faceapi-landmarks68 + faceapi-resnet', config: { detectorModel: 'blazeface-back', landmarks: 'faceapi-landmarks68', embedderModel: 'faceapi-resnet' } },
-  { name: 'blazeface-full + faceapi-landmarks68 + fr-feature', config: { detectorModel: 'blazeface-full', landmarks: 'faceapi-landmarks68', ...FR } },
-  { name: 'faceapi-ssd + faceapi-landmarks68 + fr-feature', config: { detectorModel: 'faceapi-ssd', landmarks: 'faceapi-landmarks68', ...FR } },
+  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR } },
+  { name: 'fr-detect (auto) + mtcnn-onet + faceapi-resnet', config: { ...FRD, landmarks: 'mtcnn-onet', embedderModel: 'faceapi-resnet' } },
+  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature, flip-averaged', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, flip: true } },
+  { name: 'fr-detect (auto) + mtcnn-onet + expo-mobilefacenet', config: { ...FRD, landmarks: 'mtcnn-onet', embedderModel: 'expo-mobilefacenet' } },
+  { name: 'fr-detect (auto) + fr-landmark + fr-feature', config: { ...FRD, landmarks: 'fr-landmark', ...FR } },
+  { name: 'blazeface-back (auto) + mtcnn-onet + fr-feature', config: { ...BB, landmarks: 'mtcnn-onet', ...FR } },
+  { name: 'blazeface-back (auto) + fr-feature', config: { ...BB, ...FR } },
+  { name: 'fr-detect (auto) + faceapi-landmarks68 + fr-feature', config: { ...FRD, landmarks: 'faceapi-landmarks68', ...FR } },
+  { name: 'blazeface-back (auto) + faceapi-resnet', config: { ...BB, embedderModel: 'faceapi-resnet' } },
+  { name: 'yunet (fixture, auto) + fr-feature', config: (s) => ({ detector: 'yunet', detectorModel: fixture(s, 'yunet.onnx'), ...FR }) },
+  { name: 'blazeface-back (tiles 32) + mtcnn-onet + fr-feature', config: { ...BB, tile: true, landmarks: 'mtcnn-onet', ...FR } },
 ];

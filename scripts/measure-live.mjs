@@ -10,6 +10,7 @@
  *   node scripts/measure-live.mjs                      # every pair of PAIRS below
  *   node scripts/measure-live.mjs --only NAME[,NAME]   # some of them
  *   node scripts/measure-live.mjs --json out.json      # also write the figures
+ *   node scripts/measure-live.mjs --frames 120         # the first 120 frames only (a prefix of the set, same cache)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +36,7 @@ if (!existsSync(data)) {
   process.exit(2);
 }
 const ds = await openDataset(data);
-const set = await buildLiveSet(ds, listScenes(path.join(shared, 'data', 'scenes')));
+const set = await buildLiveSet(ds, listScenes(path.join(shared, 'data', 'scenes')), flag('--frames') ? { maxFrames: Number(flag('--frames')) } : {});
 console.error(`live-like set ${set.key.slice(0, 12)}: ${JSON.stringify(set.counts)}`);
 const pct = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 const out = [];

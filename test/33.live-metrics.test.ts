@@ -135,6 +135,10 @@ describe.skipIf(!hasSharedData)('live-like set is deterministic (lfw-dev + scene
     expect(b.key).toBe(a.key);
     expect(b.frames).toEqual(a.frames);
     expect(c.key).not.toBe(a.key);
+    // A subset is a prefix of the full set, with its key (so it shares the cache).
+    const full0 = await buildLiveSet(ds, scenes);
+    expect(full0.key).toBe(a.key);
+    expect(full0.frames.slice(0, 3)).toEqual(a.frames);
     const h = (x: Buffer) => createHash('sha256').update(x).digest('hex');
     expect(h(await renderFrame(b, b.frames[1]!))).toBe(h(await renderFrame(a, a.frames[1]!)));
     // The full plan: 300 watchlist people, mated and non-mated pasted faces at 4 widths, balanced.

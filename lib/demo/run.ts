@@ -154,9 +154,10 @@ async function runScene(
   return { scene: name, faces: faces.length, alerts, times: { decode: decodeMs, detect: detectMs, embed: embedMs, match: matchMs }, out };
 }
 
-/** The embedder's threshold measured on lfw-dev at FAR 1e-3 (catalog), else the Watchlist's placeholder 0.5. */
+/** The embedder's live-like operating point (catalog), else its lfw-dev threshold at FAR 1e-3, else the Watchlist's placeholder 0.5. */
 function defaultThreshold(name: string): number {
-  return findSpec(name)?.threshold ?? 0.5;
+  const spec = findSpec(name);
+  return spec?.live?.threshold ?? spec?.threshold ?? 0.5;
 }
 
 /** Cast watchlist (one image per person) on the bbt group photos, from ../shared/data. */

@@ -34,6 +34,8 @@ export interface ModelManifest {
   dim?: number;
   requires?: string[];
   crop?: string;
+  /** Embedders: operating points measured for this model (catalog), e.g. `live` (lib/eval/live) and `lfw`. */
+  operatingPoints?: { live?: import('./catalog.js').LiveOperatingPoint; lfw?: { threshold: number; far: number } };
   converter: { name: string; version: string };
   createdAt: string;
 }

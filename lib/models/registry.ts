@@ -133,8 +133,18 @@ function statusOf(spec: ModelSpec, dir: string, o: RegistryOptions, deep: boolea
   return reason ? { ...base, state: 'stale', reason, manifest } : { ...base, state: 'ok', manifest };
 }
 
+/** The operating points a manifest records for a catalog entry (embedders with measured thresholds). */
+function operatingPoints(spec: ModelSpec): ModelManifest['operatingPoints'] | undefined {
+  if (spec.live === undefined && spec.threshold === undefined) return undefined;
+  return {
+    ...(spec.live ? { live: spec.live } : {}),
+    ...(spec.threshold !== undefined ? { lfw: { threshold: spec.threshold, far: 1e-3 } } : {}),
+  };
+}
+
 function staleReason(spec: ModelSpec, manifest: ModelManifest, o: RegistryOptions): string | undefined {
   if (manifest.manifestVersion !== MANIFEST_VERSION) return `manifest version ${manifest.manifestVersion}`;
+  if (JSON.stringify(manifest.operatingPoints ?? null) !== JSON.stringify(operatingPoints(spec) ?? null)) return 'the catalog changed its operating points';
   if ((manifest.crop ?? null) !== (spec.crop ?? null) || JSON.stringify(manifest.input.template ?? null) !== JSON.stringify(spec.input.template ?? null)) {
     return 'the catalog changed its crop convention';
   }
@@ -199,6 +209,7 @@ export async function convertModel(name: string, options?: RegistryOptions): Pro
     ...(spec.dim !== undefined ? { dim: spec.dim } : {}),
     ...(spec.requires ? { requires: spec.requires } : {}),
     ...(spec.crop ? { crop: spec.crop } : {}),
+    ...(operatingPoints(spec) ? { operatingPoints: operatingPoints(spec) } : {}),
     converter: { name: spec.converter, version: converterVersion(spec.converter) },
     createdAt: new Date().toISOString(),
   };
@@ -297,6 +308,7 @@ function isTask(v: string): v is ModelTask {
 export function defaultModelName(task: ModelTask): string {
   if (!isTask(task)) throw outOfRange('task', `one of ${MODEL_TASKS.join(', ')}`, task);
   if (task === 'landmarks') {
+    if (DEFAULTS.landmarks) return DEFAULTS.landmarks;
     const req = findSpec(DEFAULTS.detector)?.requires?.find((r) => findSpec(r)?.task === 'landmarks');
     if (!req) throw outOfRange('task', `'detector' or 'embedder' (the default detector ${DEFAULTS.detector} needs no landmark model)`, task);
     return req;

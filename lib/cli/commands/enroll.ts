@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     : new Watchlist({
         dim: embedder.dim,
         index: flags.index as 'flat',
-        // A registry model comes with a threshold measured at FMR 1e-3; calibrate for the deployment.
+        // A registry model comes with its live-like operating point (FPIR 1e-3 on small faces in crowds); calibrate for the deployment.
         ...(embedder.suggestedThreshold !== undefined ? { threshold: embedder.suggestedThreshold } : {}),
       });
   if (watchlist.dim !== embedder.dim) {

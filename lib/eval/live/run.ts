@@ -35,8 +35,8 @@ export interface LiveConfig {
   tile?: 'auto' | boolean;
   smallestFace?: number;
   maxTiles?: number;
-  /** Landmark stage on the detector's boxes (default none: the detector's own points). */
-  landmarks?: LandmarkStageName;
+  /** Landmark stage on the detector's boxes: 'none' = the detector's own points; default: the registry default's stage for the default detector, else none. */
+  landmarks?: LandmarkStageName | 'none';
   landmarkModel?: string;
   /** Embedder .onnx path or registry name (default: the registry's default). */
   embedderModel?: string;
@@ -164,10 +164,11 @@ export class LiveEncoder {
     const inf = { workers: 1, intraOpNumThreads: 1 };
     const det = c.detector === 'mtcnn'
       ? await MtcnnAsDetector.load(inf)
-      : await Detector.load({ ...inf, ...(c.detector ? { family: c.detector } : {}), ...(c.detectorModel ? { model: c.detectorModel } : {}) });
+      : await Detector.load({ ...inf, ...(c.detector ? { family: c.detector } : {}), ...(c.detectorModel ? { model: c.detectorModel } : {}), ...(c.landmarks && !c.landmarkModel ? { landmarkStage: c.landmarks } : {}) });
     let stage: LandmarkStage | null = null;
     try {
-      if (c.landmarks) stage = await loadLandmarkStage(c.landmarks, { ...inf, ...(c.landmarkModel ? { model: c.landmarkModel } : {}) });
+      // A stage with its own model file (or on MTCNN) runs here; registry stages run inside the Detector.
+      if (c.landmarks && c.landmarks !== 'none' && (c.landmarkModel || c.detector === 'mtcnn')) stage = await loadLandmarkStage(c.landmarks, { ...inf, ...(c.landmarkModel ? { model: c.landmarkModel } : {}) });
       const emb = await Embedder.load({
         ...inf,
         ...(c.embedderModel ? { family: 'arcface' as const, model: c.embedderModel } : {}),
@@ -234,21 +235,32 @@ async function modelId(v: string | undefined, task: 'detector' | 'embedder' | 'l
   return r.manifest ? r.manifest.model.sha256 : createHash('sha256').update(r.bytes).digest('hex');
 }
 
+/** The landmark stage a config runs (the default detector brings the default stage); undefined: the detector's own points. */
+async function effectiveStage(c: LiveConfig): Promise<string | undefined> {
+  if (c.landmarks === 'none') return undefined;
+  if (c.landmarks) return c.landmarks;
+  if (c.detector || c.detectorModel) return undefined;
+  const { DEFAULTS } = await import('../../models/catalog.js');
+  return DEFAULTS.landmarks;
+}
+
 /** A key for everything that changes a run's faces or embeddings. */
 export async function liveConfigKey(c: LiveConfig): Promise<string> {
   const det = await modelId(c.detectorModel, 'detector');
   const emb = await modelId(c.embedderModel, 'embedder');
-  const lm = c.landmarks ? await modelId(c.landmarkModel ?? c.landmarks, 'landmarks') : 'none';
+  const stage = await effectiveStage(c);
+  const lm = stage ? await modelId(c.landmarkModel ?? stage, 'landmarks') : 'none';
   return createHash('sha256')
-    .update(JSON.stringify({ v: 1, ...c, detectorModel: det, embedderModel: emb, landmarkModel: lm }))
+    .update(JSON.stringify({ v: 1, ...c, ...(stage ? { landmarks: stage } : {}), detectorModel: det, embedderModel: emb, landmarkModel: lm }))
     .digest('hex');
 }
 
 /** A key for what changes a run's detected faces (detector, tiling, landmark stage). */
 export async function liveDetectorKey(c: LiveConfig): Promise<string> {
   const det = await modelId(c.detectorModel, 'detector');
-  const lm = c.landmarks ? await modelId(c.landmarkModel ?? c.landmarks, 'landmarks') : 'none';
-  const { detector, minScore, tile, smallestFace, maxTiles, landmarks } = c;
+  const landmarks = await effectiveStage(c);
+  const lm = landmarks ? await modelId(c.landmarkModel ?? landmarks, 'landmarks') : 'none';
+  const { detector, minScore, tile, smallestFace, maxTiles } = c;
   return createHash('sha256')
     .update(JSON.stringify({ v: 1, detector, minScore, tile, smallestFace, maxTiles, landmarks, detectorModel: det, landmarkModel: lm }))
     .digest('hex');

@@ -104,7 +104,7 @@ export interface LiveFrame {
 }
 
 export interface LiveSet {
-  /** sha256 of everything the set depends on (options, file names, seed). */
+  /** sha256 of everything the full set depends on (options, file names, seed); a `maxFrames` subset has its full set's key (it is a prefix of it). */
   key: string;
   options: ResolvedLiveSetOptions;
   /** Watchlist people and their enrolment image. */
@@ -225,7 +225,9 @@ export async function buildLiveSet(ds: Dataset, scenes: string[], options: LiveS
   const [W, H] = o.frameSize;
   const frames: LiveFrame[] = [];
   const nFrames = Math.ceil(order.length / o.facesPerFrame);
-  for (let f = 0; f < nFrames && (o.maxFrames === 0 || f < o.maxFrames); f++) {
+  // The whole plan is drawn even when only the first frames are kept, so a
+  // subset is a prefix of the full set and shares its key (and cache).
+  for (let f = 0; f < nFrames; f++) {
     const scene = sceneOrder[f % sceneOrder.length]!;
     const [sw, sh] = sizes.get(scene)!;
     // The largest crop of the frame's aspect, zoomed in by up to 1.3x, at a random spot.
@@ -259,8 +261,9 @@ export async function buildLiveSet(ds: Dataset, scenes: string[], options: LiveS
   }
   const rel = (p: string) => path.relative(ds.root, p);
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, o, scenes: scenes.map((s) => path.basename(s)), frames: frames.map((fr) => ({ ...fr, scene: path.basename(fr.scene), faces: fr.faces.map((x) => ({ ...x, image: rel(x.image) })) })) }))
+    .update(JSON.stringify({ v: 1, o: { ...o, maxFrames: 0 }, scenes: scenes.map((s) => path.basename(s)), frames: frames.map((fr) => ({ ...fr, scene: path.basename(fr.scene), faces: fr.faces.map((x) => ({ ...x, image: rel(x.image) })) })) }))
     .digest('hex');
+  if (o.maxFrames > 0) frames.splice(o.maxFrames);
   const pasted = frames.flatMap((fr) => fr.faces);
   return {
     key,
