@@ -14,7 +14,7 @@ const BB = { detectorModel: 'blazeface-back' };
 export const PAIRS = [
   { name: 'fr-detect (auto) + mtcnn-onet + fr-feature', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR } },
   { name: 'fr-detect (auto) + mtcnn-onet + faceapi-resnet', config: { ...FRD, landmarks: 'mtcnn-onet', embedderModel: 'faceapi-resnet' } },
-  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature, flip-averaged', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, flip: true } },
+  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (flip-averaged)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, flip: true } },
   { name: 'fr-detect (auto) + mtcnn-onet + expo-mobilefacenet', config: { ...FRD, landmarks: 'mtcnn-onet', embedderModel: 'expo-mobilefacenet' } },
   { name: 'fr-detect (auto) + fr-landmark + fr-feature', config: { ...FRD, landmarks: 'fr-landmark', ...FR } },
   { name: 'blazeface-back (auto) + mtcnn-onet + fr-feature', config: { ...BB, landmarks: 'mtcnn-onet', ...FR } },

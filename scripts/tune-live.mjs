@@ -27,7 +27,7 @@ const flag = (n, d) => {
 };
 const nameA = flag('--a', 'fr-detect (auto) + mtcnn-onet + fr-feature');
 const nameB = flag('--b', 'fr-detect (auto) + mtcnn-onet + faceapi-resnet');
-const flipName = flag('--flip', 'fr-detect (auto) + mtcnn-onet + fr-feature, flip-averaged');
+const flipName = flag('--flip', 'fr-detect (auto) + mtcnn-onet + fr-feature (flip-averaged)');
 const ds = await openDataset(path.join(shared, 'data', 'lfw-dev'));
 const set = await buildLiveSet(ds, listScenes(path.join(shared, 'data', 'scenes')), flag('--frames') ? { maxFrames: Number(flag('--frames')) } : {});
 const cfg = (n) => {

@@ -20,7 +20,7 @@ import { DEFAULTS } from '../dist/models/registry.js';
 import { measureVerification, scoreSmallFaces, smallFaceFrame } from '../dist/models/measure.js';
 import { SKIP_SHARED, hasSharedData, sharedData } from './helpers/shared.js';
 
-describe.skipIf(!hasSharedData)(`default models ${DEFAULTS.detector} + ${DEFAULTS.embedder} on ../shared/data ${hasSharedData ? '' : `(${SKIP_SHARED})`}`, () => {
+describe.skipIf(!hasSharedData)(`default models ${DEFAULTS.detector}${DEFAULTS.landmarks ? ` + ${DEFAULTS.landmarks}` : ""} + ${DEFAULTS.embedder} on ../shared/data ${hasSharedData ? '' : `(${SKIP_SHARED})`}`, () => {
   let detector: Detector;
   beforeAll(async () => {
     detector = await Detector.load({});

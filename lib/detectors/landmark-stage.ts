@@ -76,10 +76,18 @@ class FrLandmarkStage implements LandmarkStage {
       for (let i = 0; i < plane; i++) batch[o + i] = 0.299 * rgb[i]! + 0.587 * rgb[plane + i]! + 0.114 * rgb[2 * plane + i]!;
     }
     rgb.fill(0);
-    const res = await this.pool.run({ [this.pool.inputNames[0]!]: { data: batch, dims: [faces.length, 1, FR_SIZE, FR_SIZE] } });
-    res.feeds[this.pool.inputNames[0]!]?.data.fill(0); // privacy: no face pixels left behind
-    const out = res.outputs[this.pool.outputNames[0]!]!.data;
-    const per = out.length / faces.length;
+    // The model's batch is fixed at 1: one run per face.
+    const input = this.pool.inputNames[0]!;
+    const runs = await Promise.all(
+      faces.map((_, k) => this.pool.run({ [input]: { data: batch.slice(k * plane, (k + 1) * plane), dims: [1, 1, FR_SIZE, FR_SIZE] } })),
+    );
+    batch.fill(0); // privacy: no face pixels left behind
+    const per = 136;
+    const out = new Float32Array(faces.length * per);
+    runs.forEach((r, k) => {
+      r.feeds[input]?.data.fill(0);
+      out.set(r.outputs[this.pool.outputNames[0]!]!.data.subarray(0, per), k * per);
+    });
     return faces.map((f, k) => {
       const r = rois[k]!;
       const pts: Point[] = [];

@@ -211,6 +211,14 @@ export const CATALOG: readonly ModelSpec[] = [
     dim: 128,
     crop: 'dlib',
     threshold: 0.927,
+    live: {
+      threshold: 0.9564,
+      fpir: 1e-3,
+      tpir: 0.103,
+      detector: 'blazeface-back (automatic tiling)',
+      landmarks: null,
+      command: 'livefr eval live --data ../shared/data/lfw-dev --scenes ../shared/data/scenes --detector-model blazeface-back --landmarks none --embedder-model faceapi-resnet',
+    },
   },
   {
     name: 'mobilefacenet',
@@ -269,6 +277,16 @@ export const CATALOG: readonly ModelSpec[] = [
     output: '512-d embedding (L2-normalised by livefr)',
     dim: 512,
     crop: 'arcface',
+    // lfw-dev, every different-person pair as impostors, fr-detect + mtcnn-onet landmarks (test/21).
+    threshold: 0.338,
+    live: {
+      threshold: 0.4515,
+      fpir: 1e-3,
+      tpir: 0.65,
+      detector: 'fr-detect (automatic tiling)',
+      landmarks: 'mtcnn-onet',
+      command: 'livefr eval live --data ../shared/data/lfw-dev --scenes ../shared/data/scenes',
+    },
   },
   {
     name: 'fr-detect',

@@ -244,6 +244,11 @@ async function effectiveStage(c: LiveConfig): Promise<string | undefined> {
   return DEFAULTS.landmarks;
 }
 
+/** JSON with sorted keys, so equal configs give equal keys whatever their key order. */
+function canonical(o: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
 /** A key for everything that changes a run's faces or embeddings. */
 export async function liveConfigKey(c: LiveConfig): Promise<string> {
   const det = await modelId(c.detectorModel, 'detector');
@@ -251,7 +256,7 @@ export async function liveConfigKey(c: LiveConfig): Promise<string> {
   const stage = await effectiveStage(c);
   const lm = stage ? await modelId(c.landmarkModel ?? stage, 'landmarks') : 'none';
   return createHash('sha256')
-    .update(JSON.stringify({ v: 1, ...c, ...(stage ? { landmarks: stage } : {}), detectorModel: det, embedderModel: emb, landmarkModel: lm }))
+    .update(canonical({ v: 1, ...c, ...(stage ? { landmarks: stage } : {}), detectorModel: det, embedderModel: emb, landmarkModel: lm }))
     .digest('hex');
 }
 
