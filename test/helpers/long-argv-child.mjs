@@ -22,6 +22,7 @@ process.stdout.write(
     pid: process.pid,
     faces: faces.length,
     values: embeddings.length,
+    dim: embedder.dim,
     cmdline: readFileSync('/proc/self/cmdline').length,
     telemetry: process.env.ORT_DISABLE_TELEMETRY ?? null,
     spawn: inferenceWorkerOptions(),
