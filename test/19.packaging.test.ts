@@ -204,7 +204,8 @@ describe('the committed lock', () => {
 describe('Detector.load without a model', () => {
   it('takes no argument, like Embedder.load()', async () => {
     const d = await Detector.load();
-    expect(d.family).toBe('blazeface');
+    const { CATALOG, DEFAULTS } = await import('../dist/models/catalog.js');
+    expect(d.family).toBe(CATALOG.find((m) => m.name === DEFAULTS.detector)!.family);
     await d.close();
   });
 

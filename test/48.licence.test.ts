@@ -52,7 +52,9 @@ describe('licences', () => {
   it('livefr models list shows what each licence allows, and --json the full texts', async () => {
     const text = (await run(process.execPath, [cli, 'models', 'list'])).stdout;
     expect(text.split('\n')[0]).toMatch(/use\s+licence\s+source/);
-    expect(text).toMatch(/blazeface-back \*\s+detector\s+blazeface\s+\S+\s+commercial\s+Apache-2\.0/);
+    expect(text).toMatch(/blazeface-back\s+detector\s+blazeface\s+\S+\s+commercial\s+Apache-2\.0/);
+    // The default detector: the package is MIT but it does not say where the weights come from.
+    expect(text).toMatch(/fr-detect \*\s+detector\s+ultraface\s+\S+\s+unverified\s+MIT/);
     const rows = JSON.parse((await run(process.execPath, [cli, 'models', 'list', '--json'])).stdout) as Array<{ name: string; licence: string; use: string }>;
     expect(rows.find((r) => r.name === 'faceapi-resnet')).toMatchObject({ use: 'commercial', licence: expect.stringMatching(/^MIT/) });
     expect(rows.every((r) => typeof r.licence === 'string' && r.licence.length > 0)).toBe(true);
