@@ -72,14 +72,16 @@ describe.skipIf(!hasShared)('livefr enroll + match on LFW (fixture models)', () 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('enrols, then matches: enrolled people come first, JSON lines only on stdout', async () => {
+  it('enrols, then matches with --all-faces (evaluation): enrolled people come first, JSON lines only on stdout', async () => {
     const list = path.join(dir, 'watch.lfr');
     const e = await livefr(['enroll', list, path.join(dir, 'people'), '--max-per-person', '2', '--json', '--quiet'], env);
     expect(e.code, e.stderr).toBe(0);
     const summary = JSON.parse(e.stdout.trim());
     expect(summary).toMatchObject({ people: 12, templates: 24, size: 12 });
+    // A file model has no measured operating point: the threshold stays the uncalibrated default.
+    expect(summary.calibration).toBeNull();
 
-    const m = await livefr(['match', list, ...probes.map((p) => p.file), '--json', '--k', '3', '--quiet'], env);
+    const m = await livefr(['match', list, ...probes.map((p) => p.file), '--all-faces', '--k', '3', '--quiet'], env);
     expect(m.code, m.stderr).toBe(0);
     const lines = m.stdout.trim().split('\n');
     expect(lines).toHaveLength(probes.length);
@@ -112,6 +114,31 @@ describe.skipIf(!hasShared)('livefr enroll + match on LFW (fixture models)', () 
     expect(meanMated).toBeGreaterThan(Math.max(...nonMated));
   });
 
+  it('match --json (operational) prints alerts and counts only: no candidate of a face that matched nobody', async () => {
+    const list = path.join(dir, 'watch.lfr');
+    const m = await livefr(['match', list, ...probes.map((p) => p.file), '--json', '--quiet'], env);
+    expect(m.code, m.stderr).toBe(0);
+    const recs = m.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(recs).toHaveLength(probes.length);
+    let alerted = 0;
+    recs.forEach((rec, i) => {
+      expect(Object.keys(rec).sort()).toEqual(['alerts', 'faces', 'file', 'height', 'width']);
+      expect(typeof rec.faces).toBe('number');
+      expect(rec.alerts.length).toBeLessThanOrEqual(rec.faces);
+      for (const a of rec.alerts) {
+        expect(Object.keys(a).sort()).toEqual(['box', 'detectionScore', 'id', 'score']);
+        expect(a.score).toBeGreaterThanOrEqual(0.5); // the watchlist's threshold
+      }
+      if (probes[i]!.id && rec.alerts.some((a: { id: string }) => a.id === probes[i]!.id)) alerted++;
+    });
+    expect(alerted).toBeGreaterThanOrEqual(10);
+    expect(m.stdout).not.toMatch(/candidates|landmarks/);
+    // The text output says the same in words, with singulars where they belong.
+    const t = await livefr(['match', list, probes[0]!.file, '--quiet'], env);
+    expect(t.stdout).toMatch(/^1 image, \d+ alerts? at threshold/m);
+    expect(t.stdout).not.toMatch(/\b1 (images|alerts|faces)\b/);
+  });
+
   it('a corrupt image is reported on stderr, the other images are still matched, exit code 1', async () => {
     const list = path.join(dir, 'watch.lfr');
     const bad = path.join(dir, 'corrupt.jpg');
@@ -122,5 +149,44 @@ describe.skipIf(!hasShared)('livefr enroll + match on LFW (fixture models)', () 
     const lines = m.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).file).toBe(probes[0]!.file);
+  });
+});
+
+describe.skipIf(!hasShared)('livefr enroll with the default models records their operating point (issue 8 item 11)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'livefr-cal-'));
+    const images = sharedData('lfw-dev', 'images');
+    const people = readdirSync(images).sort().filter((p) => readdirSync(path.join(images, p)).length >= 2).slice(0, 3);
+    for (const p of people) {
+      mkdirSync(path.join(dir, 'people', p), { recursive: true });
+      const f = readdirSync(path.join(images, p)).sort()[0]!;
+      symlinkSync(path.join(images, p, f), path.join(dir, 'people', p, f));
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('as the calibration, its source named, so match --threshold below it needs --force', async () => {
+    const list = path.join(dir, 'wl.lfr');
+    const e = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet']);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/Enrolled 3 people \(3 templates\)/);
+    expect(e.stdout).toMatch(/Alert threshold 0\.927: model operating point of faceapi-resnet: threshold 0\.927 at FMR 1e-3 per comparison on LFW/);
+    const j = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet', '--json']);
+    const summary = JSON.parse(j.stdout);
+    expect(summary.calibration).toMatchObject({ threshold: 0.927, watchlistSize: 3 });
+    expect(summary.calibration.method).toMatch(/livefr model registry/);
+    expect(summary.calibration.targetFPIR).toBeCloseTo(1 - (1 - 1e-3) ** 3, 6);
+
+    const img = path.join(dir, 'people', readdirSync(path.join(dir, 'people'))[0]!);
+    const file = path.join(img, readdirSync(img)[0]!);
+    const low = await livefr(['match', list, file, '--threshold', '0.5', '--quiet']);
+    expect(low.code).toBe(2);
+    expect(low.stderr).toMatch(/calibrated threshold 0\.927.*--force/);
+    const forced = await livefr(['match', list, file, '--threshold', '0.5', '--force', '--quiet']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const ok = await livefr(['match', list, file, '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/ALERT .*: /);
   });
 });

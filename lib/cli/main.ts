@@ -3,6 +3,8 @@
  * The livefr command line. Each command lives in lib/cli/commands/<name>.ts
  * and exports `run(argv: string[]): Promise<number>` (the exit code).
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LivefrError, LivefrRangeError, LivefrTypeError } from '../errors.js';
 
 interface CommandEntry {
@@ -38,12 +40,22 @@ const COMMANDS: Record<string, CommandEntry> = {
 function help(): string {
   const lines = ['Usage: livefr <command> [options]', '', 'Commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)}${c.summary}`);
-  lines.push('', 'Run `livefr <command> --help` for the options of a command.');
+  lines.push('', 'Run `livefr <command> --help` for the options of a command; `livefr --version` for the version.');
   return lines.join('\n');
+}
+
+/** The package version (package.json beside dist/). */
+function version(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`livefr ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;

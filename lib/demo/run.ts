@@ -31,6 +31,8 @@ export interface DemoOptions {
   scene?: 'auto' | 'grid' | 'collage';
   /** Registry names or .onnx paths (default: the registry's defaults). */
   detector?: string;
+  /** Detector family, for a model without a manifest naming it. */
+  detectorFamily?: string;
   embedder?: string;
   log?: (line: string) => void;
 }
@@ -229,9 +231,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (!sceneFile && !assetPath(FALLBACK_SCENE.package, FALLBACK_SCENE.files[0]!)) {
     throw new ModelError(`The demo pictures are not installed (${DEMO_SCENE.package}, ${FALLBACK_SCENE.package}): run \`npm install\``);
   }
-  const detectorName = options.detector ?? DEFAULTS.detector;
+  // A family alone picks that family's registry model (Detector.load says when there is none).
+  const detectorModel = options.detector ?? (options.detectorFamily === undefined ? DEFAULTS.detector : undefined);
+  const detectorName = detectorModel ?? options.detectorFamily!;
   const embedderName = options.embedder ?? DEFAULTS.embedder;
-  const detector = await Detector.load({ model: detectorName });
+  const detector = await Detector.load({
+    ...(detectorModel !== undefined ? { model: detectorModel } : {}),
+    ...(options.detectorFamily !== undefined ? { family: options.detectorFamily } : {}),
+  });
   let embedder: Embedder;
   try {
     embedder = await Embedder.load({ model: embedderName });

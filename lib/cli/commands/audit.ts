@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { keyIdOf, verifyAuditLog } from '../../governance/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { count } from '../format.js';
 
 const SPEC: Record<string, FlagSpec> = {
   key: { type: 'string', env: 'LIVEFR_AUDIT_PUBLIC_KEY', description: 'Ed25519 public key (PEM file, or 32 bytes as hex/base64) to check signatures with' },
@@ -35,10 +36,10 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...summary, records: records.length }) + '\n');
     } else if (r.ok) {
       const sig = r.signed ? (r.signaturesChecked ? `, signatures verified (key ${r.keyId})` : `, signed (key ${r.keyId}) but signatures NOT checked: give --key`) : ', unsigned';
-      process.stdout.write(`ok ${r.file}: ${r.records.length} records intact${sig}; last hash ${r.lastHash}\n`);
+      process.stdout.write(`ok ${r.file}: ${count(r.records.length, 'record')} intact${sig}; last hash ${r.lastHash}\n`);
     } else {
       process.stdout.write(`FAIL ${r.file}: first bad record ${r.problem!.seq} (line ${r.problem!.line}): ${r.problem!.reason}\n`);
-      process.stdout.write(`${r.records.length} records before it verified\n`);
+      process.stdout.write(`${count(r.records.length, 'record')} before it verified\n`);
     }
     return r.ok ? 0 : 1;
   }

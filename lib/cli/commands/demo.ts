@@ -10,13 +10,16 @@ import path from 'node:path';
 import { packageRoot } from '../../util/package-root.js';
 import { runDemo, type DemoSceneResult } from '../../demo/run.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { count } from '../format.js';
 
 const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', default: 'out/demo.jpg', description: 'annotated picture to write' },
   threshold: { type: 'number', description: "alert threshold on cosine similarity (default: the embedder's calibrated one)" },
   scene: { type: 'string', default: 'auto', description: "'grid' (Human's face-grid screenshot), 'collage' (face-api's samples) or 'auto'" },
-  detector: { type: 'string', description: 'detector registry name or .onnx path with manifest (default: the registry default)' },
-  embedder: { type: 'string', description: 'embedder registry name or .onnx path with manifest (default: the registry default)' },
+  // The same model flags as detect, enroll and match: --detector is a family, --detector-model a model.
+  detector: { type: 'string', env: 'LIVEFR_DETECTOR', description: 'detector family (default: the one of --detector-model)' },
+  'detector-model': { type: 'string', env: 'LIVEFR_DETECTOR_MODEL', description: 'detector registry name or .onnx path (default: the registry default)' },
+  'embedder-model': { type: 'string', env: 'LIVEFR_EMBEDDER_MODEL', description: 'embedder registry name or .onnx path (default: the registry default)' },
   'no-shared': { type: 'boolean', description: 'do not use ../shared/data even when it exists' },
   json: { type: 'boolean', description: 'print the result as JSON' },
   help: { type: 'boolean', description: 'show this help' },
@@ -26,7 +29,7 @@ const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 
 function printScene(s: DemoSceneResult): void {
   const out = (l: string) => process.stdout.write(l + '\n');
-  out(`\n${s.scene}: ${s.faces} faces found, ${s.alerts.length} on the watchlist`);
+  out(`\n${s.scene}: ${count(s.faces, 'face')} found, ${s.alerts.length} on the watchlist`);
   for (const a of s.alerts.sort((x, y) => x.id.localeCompare(y.id) || y.score - x.score)) {
     const b = a.box;
     out(`  ALERT ${a.id}  score ${a.score.toFixed(3)}  at (${Math.round(b.x)}, ${Math.round(b.y)}) ${Math.round(b.width)}x${Math.round(b.height)}`);
@@ -57,8 +60,9 @@ export async function run(argv: string[]): Promise<number> {
     ...(threshold !== undefined ? { threshold } : {}),
     shared,
     scene: scene as 'auto' | 'grid' | 'collage',
-    ...(typeof flags.detector === 'string' ? { detector: flags.detector } : {}),
-    ...(typeof flags.embedder === 'string' ? { embedder: flags.embedder } : {}),
+    ...(typeof flags['detector-model'] === 'string' ? { detector: flags['detector-model'] } : {}),
+    ...(typeof flags.detector === 'string' ? { detectorFamily: flags.detector } : {}),
+    ...(typeof flags['embedder-model'] === 'string' ? { embedder: flags['embedder-model'] } : {}),
     log: flags.json ? () => {} : (l) => process.stdout.write(l + '\n'),
   });
   if (flags.json) {

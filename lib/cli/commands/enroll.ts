@@ -13,6 +13,9 @@ import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
+import { count } from '../format.js';
+import { fpirFromFmr } from '../../eval/calibrate.js';
+import { defaultModelName } from '../../models/registry.js';
 import { enrol, purgeExpired } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
 
@@ -30,6 +33,40 @@ const SPEC: Record<string, FlagSpec> = {
 };
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+
+/** The registry name of the embedder the flags select (the default when none is given). */
+function embedderName(flags: Record<string, unknown>): string {
+  const m = flags['embedder-model'];
+  return typeof m === 'string' ? path.basename(m) : defaultModelName('embedder');
+}
+
+export const OPERATING_POINT_METHOD = 'model operating point';
+
+/**
+ * A watchlist enrolled with a registry embedder gets that model's measured
+ * operating point as its calibration: the cosine threshold at a false-match
+ * rate of 1e-3 per comparison on LFW (lfw-dev pairs), from the model
+ * registry, so a lower threshold needs --force. The record names that
+ * source; its FPIR is what that FMR gives over the watchlist's templates.
+ * A calibration from livefr calibrate is left alone; a previous operating-
+ * point record is updated to the watchlist's new size. Returns whether it
+ * recorded one.
+ */
+export function recordOperatingPoint(watchlist: Watchlist, threshold: number | undefined, model: string): boolean {
+  const current = watchlist.calibration;
+  if (threshold === undefined || watchlist.templateCount === 0) return false;
+  if (current && !current.method?.startsWith(OPERATING_POINT_METHOD)) return false;
+  if (!current && watchlist.threshold !== threshold) return false; // a threshold the user chose stays theirs
+  const t = current ? current.threshold : threshold;
+  watchlist.setThreshold(t, {
+    calibration: {
+      targetFPIR: fpirFromFmr(1e-3, watchlist.templateCount),
+      watchlistSize: watchlist.size,
+      method: `${OPERATING_POINT_METHOD} of ${model}: threshold ${t} at FMR 1e-3 per comparison on LFW (lfw-dev pairs), from the livefr model registry; calibrate on the deployment's own data with livefr calibrate`,
+    },
+  });
+  return true;
+}
 
 export function largestFace(faces: Face[]): Face | undefined {
   let best: Face | undefined;
@@ -126,14 +163,28 @@ export async function run(argv: string[]): Promise<number> {
     progress.finish();
     await Promise.all([detector.close(), embedder.close()]);
   }
+  const operatingPoint = recordOperatingPoint(watchlist, embedder.suggestedThreshold, embedderName(flags));
   await watchlist.save(file, watchlistKeyOptions(flags, file));
   await gov.close();
   for (const s of skipped) process.stderr.write(`livefr enroll: skipped ${s.file}: ${s.reason}\n`);
-  const summary = { file, people: enrolled, templates, skipped: skipped.length, size: watchlist.size };
+  const cal = watchlist.calibration;
+  const summary = {
+    file,
+    people: enrolled,
+    templates,
+    skipped: skipped.length,
+    size: watchlist.size,
+    threshold: watchlist.threshold,
+    calibration: cal ? { threshold: cal.threshold, method: cal.method ?? null, targetFPIR: cal.targetFPIR, watchlistSize: cal.watchlistSize } : null,
+  };
+  const thresholdLine = cal
+    ? `Alert threshold ${cal.threshold}: ${operatingPoint ? cal.method : `calibrated (${cal.method ?? 'livefr calibrate'})`}; a lower one needs --force.`
+    : `Alert threshold ${watchlist.threshold} (not calibrated: run livefr calibrate on the deployment's own data).`;
   process.stdout.write(
     flags.json
       ? JSON.stringify(summary) + '\n'
-      : `Enrolled ${enrolled} people (${templates} templates) into ${file}; the watchlist now holds ${watchlist.size} people. Skipped ${skipped.length} images.\n`,
+      : `Enrolled ${count(enrolled, 'person', 'people')} (${count(templates, 'template')}) into ${file}; the watchlist now holds ${count(watchlist.size, 'person', 'people')}. ` +
+          `Skipped ${count(skipped.length, 'image')}.\n${thresholdLine}\n`,
   );
   return enrolled > 0 ? 0 : 1;
 }

@@ -12,6 +12,7 @@ import { Watchlist } from '../../watchlist/index.js';
 import { DEFAULT_CACHE_DIR } from '../../eval/embed.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, openGovernance, watchlistKeyOptions } from '../governance.js';
+import { count } from '../format.js';
 
 const SPEC: Record<string, FlagSpec> = {
   audit: GOVERNANCE_FLAGS.audit!,
@@ -47,8 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
     else {
       process.stdout.write(
-        `${r.people ? `erased ${JSON.stringify(id)} (${r.templates} templates) from ${file}` : `${JSON.stringify(id)} was not on ${file}`}; ` +
-          `${r.cacheRecords} cache records in ${r.cacheFiles} files and ${r.crops} alert crops removed\n`,
+        `${r.people ? `erased ${JSON.stringify(id)} (${count(r.templates, 'template')}) from ${file}` : `${JSON.stringify(id)} was not on ${file}`}; ` +
+          `${count(r.cacheRecords, 'cache record')} in ${count(r.cacheFiles, 'file')} and ${count(r.crops, 'alert crop')} removed\n`,
       );
     }
     return r.people || r.cacheRecords || r.crops ? 0 : 1;

@@ -1,9 +1,13 @@
 /**
- * livefr match <watchlist-file> <image...>: detect, embed and match every
- * face. With --json, one JSON line per image carrying each face's best K
- * candidates (even below the threshold, so the CLI can serve evaluation)
- * and whether it raised an alert. Without --json only alerts are printed;
- * faces that did not match are only counted.
+ * livefr match <watchlist-file> <image|folder|-...>: detect, embed and match
+ * every face. Operational output reports alerts and counts only: without
+ * --json, a line per alert and per image; with --json, one JSON line per
+ * image { file, width, height, faces (a count), alerts: [...] }. A face
+ * that matched nobody is only counted.
+ *
+ * --all-faces is for evaluation, not operation: each JSON line then also
+ * lists every face with its best K candidates even below the threshold,
+ * i.e. the nearest watchlist people of faces that matched nobody.
  */
 import { Detector } from '../../detector.js';
 import { Embedder } from '../../embedder.js';
@@ -13,13 +17,18 @@ import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { collectImages, INPUT_FLAGS } from '../inputs.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, detectOptions, detectorOptions, embedderOptions } from '../model-flags.js';
 import { Progress } from '../progress.js';
+import { count } from '../format.js';
 import { cropJpeg, purgeAndSave } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, modelSha, openGovernance } from '../governance.js';
 
 const SPEC: Record<string, FlagSpec> = {
   threshold: { type: 'number', description: "alert threshold (default: the watchlist's own, calibrated or set)" },
   force: { type: 'boolean', description: "allow --threshold below the watchlist's calibrated threshold (more false alerts)" },
-  k: { type: 'number', default: 5, description: 'candidates reported per face' },
+  k: { type: 'number', default: 5, description: 'with --all-faces: candidates reported per face' },
+  'all-faces': {
+    type: 'boolean',
+    description: 'evaluation only (implies --json): also print every face with its best K candidates, even faces that matched nobody',
+  },
   ...INPUT_FLAGS,
   ...DETECTOR_FLAGS,
   ...EMBEDDER_FLAGS,
@@ -43,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   if (file === undefined) throw new UsageError('arguments', 'Expected <watchlist-file> <image|folder|-...> or --list FILE');
   const images = collectImages(rest, (flags.list as string[] | undefined) ?? []);
   if (images.length === 0) throw new UsageError('arguments', 'Expected <watchlist-file> <image|folder|-...> or --list FILE: no image given');
+  const allFaces = Boolean(flags['all-faces']);
   const k = flags.k as number;
   if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError('--k', `Expected an integer between 1 and 1000 for --k but received ${k}`);
   const watchlist = await Watchlist.load(file, watchlistKeyOptions(flags, file));
@@ -79,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       try {
         const frame = await loadImage(img);
         const faces = await detector.detect(frame, detectOptions(flags) as never);
-        const results = faces.length ? await watchlist.match(await embedder.embed(frame, faces), { threshold, k, force: Boolean(flags.force) }) : [];
+        const results = faces.length ? await watchlist.match(await embedder.embed(frame, faces), { threshold, k: allFaces ? k : 1, force: Boolean(flags.force) }) : [];
         const out = faces.map((f, i) => ({
           box: { x: round(f.box.x), y: round(f.box.y), width: round(f.box.width), height: round(f.box.height) },
           score: round(f.score, 4),
@@ -97,15 +107,22 @@ export async function run(argv: string[]): Promise<number> {
         out.forEach((f, i) => ids[i] !== undefined && Object.assign(f, { alertId: ids[i] }));
         const n = out.filter((f) => f.alert).length;
         alerts += n;
-        if (flags.json) {
+        if (allFaces) {
           process.stdout.write(JSON.stringify({ file: img, width: frame.width, height: frame.height, faces: out }) + '\n');
+        } else if (flags.json) {
+          // Alerts only: the matched person and score, where, and the alert id when recorded; other faces are a count.
+          const alerted = out.filter((f) => f.alert).map((f) => {
+            const id = (f as { alertId?: string }).alertId;
+            return { id: f.candidates[0]!.id, score: f.candidates[0]!.score, box: f.box, detectionScore: f.score, ...(id ? { alertId: id } : {}) };
+          });
+          process.stdout.write(JSON.stringify({ file: img, width: frame.width, height: frame.height, faces: out.length, alerts: alerted }) + '\n');
         } else {
           for (const f of out.filter((o) => o.alert)) {
             const b = f.box;
             const id = (f as { alertId?: string }).alertId;
             process.stdout.write(`ALERT ${img}: ${f.candidates[0]!.id} (score ${f.candidates[0]!.score}) at ${b.x},${b.y} ${b.width}x${b.height}${id ? ` [alert ${id}: to be reviewed]` : ''}\n`);
           }
-          process.stdout.write(`${img}: ${out.length} faces, ${n} alerts, ${out.length - n} not on the watchlist (discarded)\n`);
+          process.stdout.write(`${img}: ${count(out.length, 'face')}, ${count(n, 'alert')}, ${out.length - n} not on the watchlist (discarded)\n`);
         }
       } catch (err) {
         failures++;
@@ -119,6 +136,6 @@ export async function run(argv: string[]): Promise<number> {
     if (gov.audit && !deployment) gov.audit.append('match.run', { images: images.length, faces: scanned, alerts, threshold });
     await gov.close();
   }
-  if (!flags.json) process.stdout.write(`${images.length} images, ${alerts} alerts at threshold ${threshold}\n`);
+  if (!flags.json && !allFaces) process.stdout.write(`${count(images.length, 'image')}, ${count(alerts, 'alert')} at threshold ${threshold}\n`);
   return failures > 0 ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { AuditLog, CropStore, GovernanceState, recordReview, verifyAuditLog } from '../../governance/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { count } from '../format.js';
 
 const SPEC: Record<string, FlagSpec> = {
   reviewer: { type: 'string', env: 'LIVEFR_REVIEWER', description: 'who is reviewing (a person, named the same way each time)' },
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const a of pending) {
         out(`${a.id}  ${a.deployment}  ${a.time}  ${a.watchlistId}  score ${a.score}  reviews ${a.reviews.length}/${a.required}  expires ${a.expiresAt}${a.crop ? `  crop ${path.join(path.dirname(path.resolve(file)), a.crop)}` : ''}`);
       }
-      out(`${pending.length} alerts await review`);
+      out(`${count(pending.length, 'alert')} ${pending.length === 1 ? 'awaits' : 'await'} review`);
     }
     return 0;
   }
