@@ -47,7 +47,8 @@ describe('livefr --version and info', () => {
     expect(models.length).toBeGreaterThanOrEqual(2);
     for (const m of models) expect(m.licence, m.name).toBeTruthy();
     const defaults = models.filter((m) => m.default);
-    expect(defaults.map((m) => m.state)).toEqual(['ok', 'ok']);
+    expect(defaults.length).toBeGreaterThanOrEqual(2); // a detector and an embedder at least
+    for (const m of defaults) expect(m.state, m.name).toBe('ok'); // setup converts every default
     for (const m of defaults) expect(m.sha256, m.name).toMatch(/^[0-9a-f]{64}$/);
   });
 
