@@ -43,7 +43,7 @@ const row = (label, run, scores, bins = []) => {
   return r;
 };
 console.log('| rule (cross-validated: thresholds on half the frames, counted on the other half) | TPIR @ FPIR 1e-3 | false alerts / non-mated |');
-const a = (await runLive(set, cfg(nameA), { quiet: true })).run;
+const a = (await runLive(set, cfg(nameA))).run;
 const sa = scoreMatrix(a);
 const m = a.templateIds.length;
 row(`${nameA}`, a, sa);
@@ -52,7 +52,7 @@ row(`  + thresholds per detected width (< 40 px, >= 40 px)`, a, sa, [40]);
 row(`  + thresholds per detected width (< 36, 36-48, >= 48 px)`, a, sa, [36, 48]);
 row(`  + T-norm + thresholds per width (< 40, >= 40 px)`, a, tnorm(sa, m), [40]);
 try {
-  const b = (await runLive(set, cfg(nameB), { quiet: true })).run;
+  const b = (await runLive(set, cfg(nameB))).run;
   if (b.faces.length !== a.faces.length || b.templateIds.join() !== a.templateIds.join()) throw new Error('the two runs do not share faces');
   const sb = scoreMatrix(b);
   row(`${nameB}`, b, sb);
@@ -62,7 +62,7 @@ try {
   console.error(`fusion skipped: ${err.message}`);
 }
 try {
-  const f = (await runLive(set, cfg(flipName), { quiet: true })).run;
+  const f = (await runLive(set, cfg(flipName))).run;
   row(`${flipName}`, f, scoreMatrix(f));
 } catch (err) {
   console.error(`flip skipped: ${err.message}`);

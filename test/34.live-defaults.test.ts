@@ -25,7 +25,7 @@ describe.skipIf(!hasSharedData)(`live-like protocol, default models ${DEFAULTS.d
   it('TPIR at FPIR 1e-3 >= 35% and pasted-face recall at 32 px >= 80%', async () => {
     const ds = await openDataset(sharedData('lfw-dev'));
     const set = await buildLiveSet(ds, listScenes(sharedData('scenes')));
-    const r = await runLive(set, {}, { quiet: true });
+    const r = await runLive(set, {});
     const f = r.figures;
     const recall = Object.fromEntries(f.recall.map((x) => [x.width, x]));
     const rank1 = f.rank1.map((x) => `${x.width} ${pct(x.rate)}`).join(', ');
@@ -53,8 +53,8 @@ describe.skipIf(!hasSharedData)(`live-like protocol, default models ${DEFAULTS.d
     const ds = await openDataset(sharedData('lfw-dev'));
     const scenes = listScenes(sharedData('scenes'));
     const set = await buildLiveSet(ds, scenes, { maxFrames: 5, watchlistSize: 40 });
-    const a = await runLive(set, {}, { quiet: true, cacheDir: null });
-    const b = await runLive(await buildLiveSet(ds, scenes, { maxFrames: 5, watchlistSize: 40 }), {}, { quiet: true, cacheDir: null });
+    const a = await runLive(set, {}, { cacheDir: null });
+    const b = await runLive(await buildLiveSet(ds, scenes, { maxFrames: 5, watchlistSize: 40 }), {}, { cacheDir: null });
     expect(b.figures).toEqual(a.figures);
     expect(Array.from(b.run.embeddings)).toEqual(Array.from(a.run.embeddings));
     const c = await buildLiveSet(ds, scenes, { maxFrames: 5, watchlistSize: 40, seed: 7 });
