@@ -305,7 +305,9 @@ export class Detector {
         smallestFace,
       );
     }
-    const passes = await this.runPasses(layout, plan.passes, minScore);
+    // With tiles, the whole-frame pass's candidates below what the model sees are left to the tiles (see finerRatio).
+    const finer = plan.tiles > 0 && plan.tileScale !== null ? plan.tileScale / plan.scale : 0;
+    const passes = await this.runPasses(layout, plan.passes, minScore, finer);
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
     const rows = await nativeDetect.postprocess({
       family: decoder,
@@ -349,7 +351,7 @@ export class Detector {
    * the input tensors alive at once stay bounded however many tiles a
    * frame has.
    */
-  private async runPasses(layout: FrameLayout, planned: readonly PlannedPass[], minScore: number): Promise<PostprocessPass[]> {
+  private async runPasses(layout: FrameLayout, planned: readonly PlannedPass[], minScore: number, finer = 0): Promise<PostprocessPass[]> {
     const out: PostprocessPass[] = new Array(planned.length);
     let next = 0;
     const lanes = Math.min(planned.length, this.lanes);
@@ -357,14 +359,15 @@ export class Detector {
       Array.from({ length: lanes }, async () => {
         while (next < planned.length) {
           const i = next++;
-          out[i] = await this.runPass(layout, planned[i]!, minScore);
+          const p = planned[i]!;
+          out[i] = await this.runPass(layout, p, minScore, p.innerEdges === 0 ? finer : 0);
         }
       }),
     );
     return out;
   }
 
-  private async runPass(layout: FrameLayout, p: PlannedPass, minScore: number): Promise<PostprocessPass> {
+  private async runPass(layout: FrameLayout, p: PlannedPass, minScore: number, finer = 0): Promise<PostprocessPass> {
     const [w, h] = p.input;
     let buf = this.takeBuffer(3 * w * h);
     let returned = false;
@@ -396,6 +399,9 @@ export class Detector {
       if (!returned && buf.byteLength > 0) buf.fill(0);
     }
     const outputs = this.collect(result.outputs, [w, h], minScore);
+    if (finer > 0 && this.decode.kind === 'js') {
+      outputs[0] = leaveToFinerPasses(outputs[0]!, this.adapter.minVisibleFace, finer);
+    }
     const r = p.roi;
     return {
       inputWidth: w,
@@ -445,6 +451,30 @@ async function chooseLandmarkStage(option: unknown, defaultModel: boolean): Prom
   if (!defaultModel) return null;
   const { DEFAULTS } = await import('./models/catalog.js');
   return DEFAULTS.landmarks ?? null;
+}
+
+/**
+ * The whole-frame pass of a tiled frame sees small faces below the size the
+ * model was trained for (`minVisibleFace` tensor pixels), where it also
+ * fires on face-like texture: BlazeFace's only false face in bbt1.jpg, a
+ * bookshelf at score 0.53, is 10 px in the whole-frame tensor and found by
+ * no tile, where it would be 28 px. The tiles see every such region at
+ * `finer` times the scale, at or above minVisibleFace, so candidates of the
+ * whole-frame pass smaller than minVisibleFace that the tiles would see at
+ * minVisibleFace or more are left to the tiles: a real face is found there,
+ * a texture usually is not. Rows: n x 15, tensor pixels (x1, y1, x2, y2, ...).
+ */
+export function leaveToFinerPasses(rows: Float32Array, minVisibleFace: number, finer: number): Float32Array {
+  const keep: number[] = [];
+  for (let i = 0; i + 15 <= rows.length; i += 15) {
+    const side = Math.max(rows[i + 2]! - rows[i]!, rows[i + 3]! - rows[i + 1]!);
+    if (side < minVisibleFace && side * finer >= minVisibleFace) continue;
+    keep.push(i);
+  }
+  if (keep.length * 15 === rows.length) return rows;
+  const out = new Float32Array(keep.length * 15);
+  keep.forEach((at, j) => out.set(rows.subarray(at, at + 15), j * 15));
+  return out;
 }
 
 function toFaces(rows: Float32Array, landmarks: boolean): Face[] {
