@@ -108,6 +108,30 @@ describe('audit log: format and chain', () => {
   });
 });
 
+describe('audit log: transactions', () => {
+  it('a transaction sees other writers first; nested transactions and refreshes run under the lock already held', () => {
+    const file = fresh();
+    const a = AuditLog.open(file);
+    const b = AuditLog.open(file);
+    b.append('from-b');
+    const seen: string[] = [];
+    a.onRecord((r) => seen.push(r.type));
+    a.transaction((append) => {
+      expect(seen).toEqual(['from-b']); // read before fn runs
+      append('one');
+      a.refresh();
+      a.transaction((inner) => inner('two'));
+      a.append('three');
+      expect(existsSync(`${file}.lock`)).toBe(true);
+    });
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    b.append('after');
+    a.close();
+    b.close();
+    expect(verifyAuditLog(file).records.map((r) => r.type)).toEqual(['audit.open', 'from-b', 'one', 'two', 'three', 'after']);
+  });
+});
+
 describe('audit log: tampering is detected and located', () => {
   const file = fresh('tamper');
   const bytes = buildLog(file, 24, 7);

@@ -347,6 +347,7 @@ export class AuditLog {
   #hashBefore = ZERO_HASH;
   #logId = '';
   #inTransaction = false;
+  #locked = false;
   #signed = false;
   #keyId: string | undefined;
   readonly #listeners = new Set<(r: AuditRecord) => void>();
@@ -433,6 +434,7 @@ export class AuditLog {
   /** Reads records other processes appended since the last append or refresh. */
   refresh(): void {
     if (this.#fd === undefined) throw new StateError(`The audit log ${this.file} is closed`);
+    if (this.#inTransaction) return; // already current inside a transaction
     this.#withLock(() => this.#catchUp(false));
   }
 
@@ -445,13 +447,14 @@ export class AuditLog {
   transaction<T>(fn: (append: (type: string, fields?: Record<string, unknown>) => AuditRecord) => T): T {
     if (this.#fd === undefined) throw new StateError(`The audit log ${this.file} is closed`);
     let out: T;
+    const outer = this.#inTransaction;
     this.#withLock(() => {
-      this.#catchUp(false);
+      if (!outer) this.#catchUp(false);
       this.#inTransaction = true;
       try {
         out = fn((type, fields = {}) => this.#writeChecked(type, fields));
       } finally {
-        this.#inTransaction = false;
+        this.#inTransaction = outer;
       }
     });
     return out!;
@@ -479,11 +482,15 @@ export class AuditLog {
 
   // ------------------------------------------------------------ internals --
 
+  /** Runs fn holding the lock; re-entrant (a refresh or transaction inside a transaction runs under the lock already held). */
   #withLock(fn: () => void): void {
+    if (this.#locked) return fn();
     const release = acquireLock(this.lockFile, this.#lockTimeout);
+    this.#locked = true;
     try {
       fn();
     } finally {
+      this.#locked = false;
       release();
     }
   }
