@@ -40,9 +40,8 @@ for (const file of sample) {
   const faces = await detector.detect(frame);
   const v = judgeEnrolmentImage(frame, faces, DEFAULT_QUALITY);
   verdicts[0][v.code ?? 'accepted'] = (verdicts[0][v.code ?? 'accepted'] ?? 0) + 1;
-  const sure = faces.filter((f) => f.score >= DEFAULT_QUALITY.minDetectorScore);
-  if (sure.length !== 1) continue;
-  const f = sure[0];
+  if (!v.face || v.code === 'several-faces' || v.code === 'low-confidence' || v.code === 'no-face') continue;
+  const f = v.face;
   rows.size.push(Math.min(f.box.width, f.box.height));
   rows.score.push(f.score);
   const pose = poseOf(f.landmarks);

@@ -137,7 +137,7 @@ describe.skipIf(!hasSharedData)('quality-gated enrolment on real faces (default 
     expect(r.templates).toBe(1);
     expect(r.accepted).toEqual([files.good]);
     const by = Object.fromEntries(r.refused.map((x) => [x.image, x]));
-    expect(by[files.blurred!]).toMatchObject({ code: 'blurred', reason: expect.stringMatching(/too blurred \(sharpness 0\.\d+, minimum 0\.45\)/) });
+    expect(by[files.blurred!]).toMatchObject({ code: 'blurred', reason: expect.stringMatching(/too blurred \(sharpness 0\.\d+, minimum 0\.55\)/) });
     expect(by[files.tiny!]!.code).toMatch(/too-small|no-face|low-confidence/);
     expect(by[files.group!]).toMatchObject({ code: 'several-faces', reason: expect.stringMatching(/\d faces found/) });
     expect(by[files.empty!]!.code).toBe('no-face');

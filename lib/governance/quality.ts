@@ -1,7 +1,8 @@
 /**
  * Enrolment quality: an image becomes a template only if it shows exactly
  * one face the detector is sure of (score >= minDetectorScore; weaker
- * detections are ignored), large enough, roughly frontal and sharp enough. Each refusal says which rule failed and by how much.
+ * detections, and faces less than half the size of the largest, are
+ * ignored), large enough, roughly frontal and sharp enough. Each refusal says which rule failed and by how much.
  *
  * Sharpness is the pipeline's measure (lib/pipeline/quality.ts: the
  * Laplacian's spread over the intensity's, computed natively) times the
@@ -18,7 +19,7 @@ import { checkNumber, checkOptions } from '../validate.js';
 export interface QualityOptions {
   /** Shorter side of the face box, in pixels (default 64). */
   minFaceSize?: number;
-  /** Size-normalised sharpness (default 0.45). */
+  /** Size-normalised sharpness (default 0.55, for the default detector's boxes). */
   minSharpness?: number;
   /** Detector score (default 0.7). */
   minDetectorScore?: number;
@@ -36,7 +37,7 @@ export interface QualityVerdict {
   sharpness?: number;
 }
 
-export const DEFAULT_QUALITY: Required<QualityOptions> = { minFaceSize: 64, minSharpness: 0.45, minDetectorScore: 0.7, maxYaw: 0.4 };
+export const DEFAULT_QUALITY: Required<QualityOptions> = { minFaceSize: 64, minSharpness: 0.55, minDetectorScore: 0.7, maxYaw: 0.4 };
 
 export function checkQuality(value: unknown): Required<QualityOptions> {
   const o = checkOptions('options.quality', value, ['minFaceSize', 'minSharpness', 'minDetectorScore', 'maxYaw']);
@@ -51,14 +52,17 @@ export function checkQuality(value: unknown): Required<QualityOptions> {
 /** Judges the detector's faces of one enrolment image. */
 export function judgeEnrolmentImage(frame: Frame, faces: readonly Face[], q: Required<QualityOptions>): QualityVerdict {
   if (faces.length === 0) return { ok: false, code: 'no-face', reason: 'no face found' };
-  // Faces the detector is confident about; weaker ones (often a second, overlapping guess at the same face) do not count.
+  // Faces the detector is confident about; weaker ones (often a second, overlapping guess at the same face) do not count,
+  // nor do faces less than half the size of the largest (someone far behind: the subject is not in doubt).
   const sure = faces.filter((f) => f.score >= q.minDetectorScore);
   if (sure.length === 0) {
     const best = faces.reduce((a, b) => (b.score > a.score ? b : a));
     return { ok: false, code: 'low-confidence', reason: `the detector is ${best.score.toFixed(2)} sure it is a face, below the minimum ${q.minDetectorScore}`, face: best };
   }
-  if (sure.length > 1) return { ok: false, code: 'several-faces', reason: `${sure.length} faces found; an enrolment image must show exactly one person` };
-  const face = sure[0]!;
+  const side = (f: Face) => Math.min(f.box.width, f.box.height);
+  const face = sure.reduce((a, b) => (side(b) > side(a) ? b : a));
+  const rivals = sure.filter((f) => f !== face && side(f) >= side(face) / 2);
+  if (rivals.length > 0) return { ok: false, code: 'several-faces', reason: `${rivals.length + 1} faces found; an enrolment image must show exactly one person` };
   const size = Math.min(face.box.width, face.box.height);
   if (size < q.minFaceSize) return { ok: false, code: 'too-small', reason: `the face is ${Math.round(size)} px across, below the minimum ${q.minFaceSize} px`, face };
   const pose = poseOf(face.landmarks);
