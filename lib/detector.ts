@@ -11,16 +11,18 @@
 import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
 import { validateFrame, type Frame, type FrameLayout } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tensor } from './inference/pool.js';
-import type { Face, Point } from './types.js';
+import { asLandmarks, type Face, type Point } from './types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
 import { detect as nativeDetect, type PostprocessPass } from './native/index.js';
-import { DETECTOR_FAMILIES, loadDetectorFamily } from './detectors/registry.js';
+import { DETECTOR_FAMILIES, loadDetectorFamily, type DetectorFamilyName } from './detectors/registry.js';
+import type { DetectorModelName } from './models/catalog.js';
 import { MAX_PASSES, MAX_PASS_PIXELS, planPasses, type PlannedPass } from './detectors/tiling.js';
 import { FACE_ROW, type DecodeSpec, type DetectorFamilyAdapter, type ModelSignature, type Size, type Triple } from './detectors/types.js';
 import { DEFAULT_THREADS, letterboxLayout, type LetterboxConfig } from './preprocess.js';
 import type { LandmarkStage, LandmarkStageName } from './detectors/landmark-stage.js';
 
 export { DETECTOR_FAMILIES, registerDetectorFamily } from './detectors/registry.js';
+export type { BuiltInDetectorFamily, DetectorFamilyName } from './detectors/registry.js';
 export type {
   DetectorFamilyAdapter,
   ModelSignature,
@@ -34,9 +36,9 @@ export { modelMismatch, bindImageInput } from './detectors/types.js';
 
 export interface DetectorLoadOptions extends InferenceOptions {
   /** Detector family (see DETECTOR_FAMILIES); optional for registry models, whose manifest names it. */
-  family?: string;
+  family?: DetectorFamilyName;
   /** Path to an .onnx file, a registry name ('default', 'blazeface-front', ...) or the model bytes. Default: the registry's default detector. */
-  model?: string | Uint8Array;
+  model?: DetectorModelName | 'default' | (string & {}) | Uint8Array;
   /** Whole-frame input [width, height] for dynamic-size models (YuNet); must equal the model's size for fixed ones. */
   inputSize?: [number, number];
   /**
@@ -485,7 +487,7 @@ function toFaces(rows: Float32Array, landmarks: boolean): Face[] {
     faces.push({
       box: { x: rows[i]!, y: rows[i + 1]!, width: rows[i + 2]! - rows[i]!, height: rows[i + 3]! - rows[i + 1]! },
       score: rows[i + 4]!,
-      landmarks: lm,
+      landmarks: asLandmarks(lm),
     });
   }
   return faces;

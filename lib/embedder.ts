@@ -9,6 +9,7 @@
  * Box-only faces (no landmarks) are embedded from a square crop around the
  * box instead: see docs/preprocessing.md.
  */
+import type { EmbedderModelName } from './models/catalog.js';
 import { LivefrRangeError, ModelError, StateError, invalidType, outOfRange } from './errors.js';
 import { validateFrame, type Frame } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './inference/pool.js';
@@ -25,7 +26,7 @@ export interface EmbedderLoadOptions extends InferenceOptions {
   /** Model family (default 'arcface': 5-point aligned square crops, one embedding per face). */
   family?: EmbedderFamily;
   /** Path to an .onnx file, a registry name ('mobilefacenet', 'default', ...) or the model bytes. Default: the registry's default embedder. */
-  model?: string | Uint8Array;
+  model?: EmbedderModelName | 'default' | (string & {}) | Uint8Array;
   /** Crop size; must equal the model's input size when that is fixed. Default: the model's, else 112. */
   inputSize?: number;
   /** Per channel, tensor order: input = (pixel - mean) / std. Defaults: the registry manifest's, else 127.5 and 127.5. */

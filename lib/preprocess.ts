@@ -9,13 +9,9 @@ import { availableParallelism } from 'node:os';
 import { invalidType, outOfRange } from './errors.js';
 import { validateFrame } from './frame.js';
 import type { Frame, FrameLayout } from './frame.js';
-import { image as nativeImage, type NativeFrame, type SimdLevel } from './native/index.js';
+import { image as nativeImage, toNativeFrame, type SimdLevel } from './native/index.js';
 import type { Face } from './types.js';
 import { checkBoolean, checkEnum, checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
-
-function toNative(layout: FrameLayout): NativeFrame {
-  return { data: layout.data, width: layout.width, height: layout.height, format: layout.format, stride: layout.stride };
-}
 
 // ---- SIMD ------------------------------------------------------------------------
 
@@ -252,7 +248,7 @@ export async function letterboxLayout(layout: FrameLayout, cfg: LetterboxConfig,
     padValue: cfg.padValue,
     threads: cfg.threads,
   };
-  await nativeImage.letterbox(toNative(layout), params, tensor);
+  await nativeImage.letterbox(toNativeFrame(layout), params, tensor);
   return { tensor, ...g };
 }
 
@@ -380,7 +376,7 @@ export async function alignWith(frame: FrameLayout, landmarks: Float32Array, cfg
     bgr: cfg.channelOrder === 'bgr',
     padValue: cfg.padValue,
   };
-  await nativeImage.alignFaces(toNative(frame), landmarks, params, out);
+  await nativeImage.alignFaces(toNativeFrame(frame), landmarks, params, out);
   return out;
 }
 
@@ -433,6 +429,6 @@ export async function convertColor(frame: Frame, to: 'rgb' | 'bgr' | 'gray'): Pr
   const layout = validateFrame(frame, 'frame');
   const target = checkEnum('to', to, ['rgb', 'bgr', 'gray'] as const);
   const out = new Uint8Array(layout.width * layout.height * (target === 'gray' ? 1 : 3));
-  await nativeImage.convertColor(toNative(layout), target, out);
+  await nativeImage.convertColor(toNativeFrame(layout), target, out);
   return { data: out, width: layout.width, height: layout.height, format: target };
 }

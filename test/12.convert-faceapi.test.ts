@@ -33,7 +33,7 @@ import {
   faceApiChip,
   faceApiDescriptorBox,
   type FaceWith68,
-} from '../dist/detectors/faceapi-ssd.js';
+} from '../dist/detectors/faceapi-ssd/index.js';
 import { Detector, InferencePool, ModelError, loadImage, type Frame } from '../dist/index.js';
 import { hasSharedData, SKIP_SHARED, sharedData } from './helpers/shared.js';
 
@@ -520,7 +520,7 @@ describe.skipIf(!hasSharedData)('face-api ONNX on real faces (../shared/data)', 
         }
         const dist = (f: FaceWith68) => Math.hypot(f.box.x + f.box.width / 2 - img.width / 2, f.box.y + f.box.height / 2 - img.height / 2);
         const face = faces.reduce((a, b) => (dist(b) < dist(a) ? b : a));
-        const chip = faceApiChip(img, faceApiDescriptorBox(face.landmarks68), 150, norm);
+        const chip = await faceApiChip(img, faceApiDescriptorBox(face.landmarks68), 150, norm);
         const d = (await rec.run({ input: { data: chip, dims: [1, 3, 150, 150] } })).outputs.embedding!.data;
         cache.set(file, d);
         return d;

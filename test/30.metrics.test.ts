@@ -14,7 +14,7 @@ import {
   tarAtFar,
   thresholdForRate,
   wilsonInterval,
-} from '../dist/eval/metrics.js';
+} from '../dist/eval/metrics/index.js';
 import { groupDifferentials } from '../dist/eval/demographics.js';
 
 describe('nextUp32', () => {

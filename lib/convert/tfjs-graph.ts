@@ -130,19 +130,44 @@ export async function convertGraphModel(modelJsonPath: string, opts?: GraphConve
 
 /** Converts an already loaded model (see readGraphModel). */
 export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOptions = {}): ConvertedGraph {
+  const nodes = indexNodes(model);
+  const outputRefs = resolveOutputs(model, nodes, options);
+  const order = topologicalOrder(model, nodes, outputRefs);
+  const uses = countUses(order, outputRefs);
+  const ctx = new ConvertContext(model.path.replace(/^.*[\\/]/, '').replace(/\.json$/, ''));
+  const { values, inputs } = convertNodes(ctx, model, order, uses, options);
+  const outputs = emitOutputs(ctx, nodes, values, outputRefs);
+  const removed = ctx.g.prune();
+  const notes = conversionNotes(ctx, inputs, options, removed);
+  const opCounts = ctx.g.opCounts();
+  const onnx = ctx.g.toBytes({ 'livefr.source': model.path.replace(/^.*node_modules[\\/]/, ''), 'livefr.converter': 'tfjs-graph' });
+  return { onnx, inputs, outputs, notes, opCounts };
+}
+
+type OutputRef = { name: string; ref: Ref };
+
+function indexNodes(model: LoadedGraphModel): Map<string, TfNode> {
   const nodes = new Map<string, TfNode>();
   for (const n of model.json.modelTopology.node) {
     if (typeof n?.name !== 'string' || typeof n.op !== 'string') throw new ModelError(`${model.path}: a graph node lacks a name or op`);
     nodes.set(n.name, n);
   }
+  return nodes;
+}
+
+/** The outputs to convert: options.outputs (a cut) or the model's own. */
+function resolveOutputs(model: LoadedGraphModel, nodes: Map<string, TfNode>, options: GraphConvertOptions): OutputRef[] {
   const outputRefs = (options.outputs ?? defaultOutputs(model, nodes)).map((name) => {
     const r = parseRef(name);
     if (!r || !nodes.has(r.node)) throw new ModelError(`Output ${JSON.stringify(name)} is not a node of ${model.path}`);
     return { name, ref: r };
   });
   if (outputRefs.length === 0) throw new ModelError(`${model.path} has no outputs`);
+  return outputRefs;
+}
 
-  // Topological order of the nodes the outputs need (iterative DFS).
+/** Topological order of the nodes the outputs need (iterative DFS; a cycle is an error). */
+function topologicalOrder(model: LoadedGraphModel, nodes: Map<string, TfNode>, outputRefs: readonly OutputRef[]): TfNode[] {
   const order: TfNode[] = [];
   const state = new Map<string, 1 | 2>();
   for (const { ref } of outputRefs) {
@@ -171,20 +196,30 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
       stack.pop();
     }
   }
+  return order;
+}
 
+/** How many times each node output is read (the outputs count once each). */
+function countUses(order: readonly TfNode[], outputRefs: readonly OutputRef[]): Map<string, number> {
   const uses = new Map<string, number>();
   for (const n of order) for (const i of n.input ?? []) {
     const r = parseRef(i);
     if (r) uses.set(key(r), (uses.get(key(r)) ?? 0) + 1);
   }
   for (const { ref } of outputRefs) uses.set(key(ref), (uses.get(key(ref)) ?? 0) + 1);
+  return uses;
+}
 
-  const ctx = new ConvertContext(model.path.replace(/^.*[\\/]/, '').replace(/\.json$/, ''));
+/** Converts every node in order; returns the value of each node output and the graph inputs. */
+function convertNodes(
+  ctx: ConvertContext,
+  model: LoadedGraphModel,
+  order: readonly TfNode[],
+  uses: Map<string, number>,
+  options: GraphConvertOptions,
+): { values: Map<string, Value>; inputs: ConvertedGraph['inputs'] } {
   const values = new Map<string, Value>();
   const inputs: ConvertedGraph['inputs'] = [];
-  const layoutOpt = options.inputLayout ?? 'NCHW';
-  let placeholders = 0;
-
   for (const node of order) {
     ctx.node = node;
     const outKey = (i: number) => `${node.name}:${i}`;
@@ -195,23 +230,9 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
       continue;
     }
     if (node.op === 'Placeholder') {
-      if (attrType(node, 'dtype') && attrType(node, 'dtype') !== 'DT_FLOAT') throw ctx.err('only float32 inputs are supported');
-      const declared = (node.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size ?? -1));
-      let shape = declared.map((d) => (d < 0 ? 1 : d));
-      if (options.inputShape && placeholders === 0) {
-        if (declared.length && options.inputShape.length !== declared.length) {
-          throw outOfRange('options.inputShape', `${declared.length} dims (the model input ${node.name} is [${declared.join(',')}])`, options.inputShape);
-        }
-        shape = [...options.inputShape];
-      }
-      if (shape.length === 0) throw ctx.err('the input has no static shape: pass options.inputShape');
-      if (options.dynamicBatch) shape[0] = -1;
-      placeholders++;
-      const nchw = shape.length === 4 && layoutOpt === 'NCHW';
-      const dims = nchw ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : shape;
-      const name = ctx.g.input(onnxName(node.name), symbolic(dims));
-      inputs.push({ name, tfName: node.name, dims, layout: nchw ? 'NCHW' : shape.length === 4 ? 'NHWC' : 'plain' });
-      values.set(outKey(0), { ...ctx.tensorValue(name, shape, nchw ? 'NCHW' : 'TF'), uses: uses.get(outKey(0)) ?? 0 });
+      const { value, input } = convertPlaceholder(ctx, node, options, inputs.length);
+      inputs.push(input);
+      values.set(outKey(0), { ...value, uses: uses.get(outKey(0)) ?? 0 });
       continue;
     }
     const ins = (node.input ?? []).map(parseRef).filter((r): r is Ref => !!r).map((r) => {
@@ -226,26 +247,59 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
       values.set(outKey(0), v);
       continue;
     }
-    if (NMS_OPS.has(node.op)) {
-      throw ctx.err(`${node.op} is not converted: cut the graph before it (options.outputs) and run non-maximum suppression outside the model`);
-    }
-    let outs: Value[];
-    if (ins.length > 0 && ins.every((v) => v.host) && (isHostBinary(node.op) || isHostUnary(node.op))) {
-      outs = [ctx.constValue(ins.length === 2 ? binaryHost(node.op, ins[0]!.host!, ins[1]!.host!, ctx.where) : unaryHost(node.op, ins[0]!.host!))];
-    } else {
-      const conv = CONVERTERS[node.op];
-      if (!conv) throw new ModelError(`Unsupported TensorFlow op ${node.op} at node ${JSON.stringify(node.name)} in ${model.path}`);
-      const r = conv(ctx, ins);
-      outs = Array.isArray(r) ? r : [r];
-    }
-    outs.forEach((v, i) => {
+    convertOp(ctx, model, node, ins).forEach((v, i) => {
       const count = uses.get(outKey(i)) ?? 0;
       if (ins.includes(v)) v.uses += count - 1;
       else v.uses = count;
       values.set(outKey(i), v);
     });
   }
+  return { values, inputs };
+}
 
+/** A graph input: its shape (declared, or options.inputShape for the first), NCHW unless asked otherwise. */
+function convertPlaceholder(
+  ctx: ConvertContext,
+  node: TfNode,
+  options: GraphConvertOptions,
+  index: number,
+): { value: Value; input: ConvertedGraph['inputs'][number] } {
+  if (attrType(node, 'dtype') && attrType(node, 'dtype') !== 'DT_FLOAT') throw ctx.err('only float32 inputs are supported');
+  const declared = (node.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size ?? -1));
+  let shape = declared.map((d) => (d < 0 ? 1 : d));
+  if (options.inputShape && index === 0) {
+    if (declared.length && options.inputShape.length !== declared.length) {
+      throw outOfRange('options.inputShape', `${declared.length} dims (the model input ${node.name} is [${declared.join(',')}])`, options.inputShape);
+    }
+    shape = [...options.inputShape];
+  }
+  if (shape.length === 0) throw ctx.err('the input has no static shape: pass options.inputShape');
+  if (options.dynamicBatch) shape[0] = -1;
+  const nchw = shape.length === 4 && (options.inputLayout ?? 'NCHW') === 'NCHW';
+  const dims = nchw ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : shape;
+  const name = ctx.g.input(onnxName(node.name), symbolic(dims));
+  return {
+    value: ctx.tensorValue(name, shape, nchw ? 'NCHW' : 'TF'),
+    input: { name, tfName: node.name, dims, layout: nchw ? 'NCHW' : shape.length === 4 ? 'NHWC' : 'plain' },
+  };
+}
+
+/** One op: folded on the host when every input is a constant, else converted to ONNX nodes. */
+function convertOp(ctx: ConvertContext, model: LoadedGraphModel, node: TfNode, ins: Value[]): Value[] {
+  if (NMS_OPS.has(node.op)) {
+    throw ctx.err(`${node.op} is not converted: cut the graph before it (options.outputs) and run non-maximum suppression outside the model`);
+  }
+  if (ins.length > 0 && ins.every((v) => v.host) && (isHostBinary(node.op) || isHostUnary(node.op))) {
+    return [ctx.constValue(ins.length === 2 ? binaryHost(node.op, ins[0]!.host!, ins[1]!.host!, ctx.where) : unaryHost(node.op, ins[0]!.host!))];
+  }
+  const conv = CONVERTERS[node.op];
+  if (!conv) throw new ModelError(`Unsupported TensorFlow op ${node.op} at node ${JSON.stringify(node.name)} in ${model.path}`);
+  const r = conv(ctx, ins);
+  return Array.isArray(r) ? r : [r];
+}
+
+/** Names the ONNX outputs (constants become initialisers) in TF layout. */
+function emitOutputs(ctx: ConvertContext, nodes: Map<string, TfNode>, values: Map<string, Value>, outputRefs: readonly OutputRef[]): ConvertedGraph['outputs'] {
   const outputs: ConvertedGraph['outputs'] = [];
   for (const { name, ref } of outputRefs) {
     ctx.node = nodes.get(ref.node)!;
@@ -260,7 +314,11 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
     }
     outputs.push({ name: outName, tfName: name, dims: v.shape, layout: v.shape.length === 4 ? 'NHWC' : 'plain' });
   }
-  const removed = ctx.g.prune();
+  return outputs;
+}
+
+/** What the conversion did, for the manifest and the user. */
+function conversionNotes(ctx: ConvertContext, inputs: ConvertedGraph['inputs'], options: GraphConvertOptions, removed: number): string[] {
   const folds = ctx.notes.filter((n) => n.startsWith('folded')).length;
   const clips = ctx.notes.filter((n) => n.startsWith('fused Relu')).length;
   const prelus = ctx.notes.filter((n) => n.startsWith('fused relu(x)')).length;
@@ -271,7 +329,5 @@ export function convertLoaded(model: LoadedGraphModel, options: GraphConvertOpti
   if (options.outputs) notes.push(`graph cut at ${options.outputs.join(', ')}`);
   notes.push(`folded ${folds} BiasAdd/Add/Sub/Mul ops into Conv/Gemm; turned ${clips} Relu + Minimum pairs into Clip and ${prelus} written-out PReLUs into PRelu; removed ${removed} dead nodes`);
   notes.push('rank-4 outputs are NHWC (TF order), other outputs as in TF');
-  const opCounts = ctx.g.opCounts();
-  const onnx = ctx.g.toBytes({ 'livefr.source': model.path.replace(/^.*node_modules[\\/]/, ''), 'livefr.converter': 'tfjs-graph' });
-  return { onnx, inputs, outputs, notes, opCounts };
+  return notes;
 }

@@ -8,9 +8,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Detector } from '../detector.js';
-// The converted families register themselves when imported.
-import '../detectors/blazeface.js';
-import '../detectors/faceapi-ssd.js';
 import { Embedder } from '../embedder.js';
 import { DEFAULTS, findSpec } from '../models/catalog.js';
 import { ModelError } from '../errors.js';

@@ -32,7 +32,6 @@
  * Input: RGB, (x - 127.5) / 127.5. Non-maximum suppression is the native
  * core's (greedy), after the Detector maps candidates to frame pixels.
  */
-import { registerDetectorFamily, getDetectorFamily } from './registry.js';
 import { bindImageInput, modelMismatch, type DetectorFamilyAdapter, type ModelSignature, type Size } from './types.js';
 import type { Tensor } from '../inference/pool.js';
 
@@ -190,4 +189,3 @@ export const blazeface: DetectorFamilyAdapter = {
   },
 };
 
-if (!getDetectorFamily('blazeface')) registerDetectorFamily('blazeface', blazeface);

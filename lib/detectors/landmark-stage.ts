@@ -18,8 +18,8 @@ import { StateError, invalidType, outOfRange } from '../errors.js';
 import { validateFrame, type Frame } from '../frame.js';
 import { InferencePool, type InferenceOptions } from '../inference/pool.js';
 import { letterbox } from '../preprocess.js';
-import type { Face, Point } from '../types.js';
-import { FaceApiLandmarker } from './faceapi-ssd.js';
+import { asLandmarks, type Face, type Point } from '../types.js';
+import { FaceApiLandmarker } from './faceapi-ssd/index.js';
 
 export const LANDMARK_STAGES = ['faceapi-landmarks68', 'fr-landmark', 'mtcnn-onet'] as const;
 export type LandmarkStageName = (typeof LANDMARK_STAGES)[number];
@@ -92,7 +92,7 @@ class FrLandmarkStage implements LandmarkStage {
       const r = rois[k]!;
       const pts: Point[] = [];
       for (let p = 0; p < 68; p++) pts.push([r.x + out[k * per + 2 * p]! * r.width, r.y + out[k * per + 2 * p + 1]! * r.height]);
-      return { box: { ...f.box }, score: f.score, landmarks: fivePointsFr(pts) };
+      return { box: { ...f.box }, score: f.score, landmarks: asLandmarks(fivePointsFr(pts)) };
     });
   }
 

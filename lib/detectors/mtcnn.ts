@@ -18,7 +18,7 @@ import { StateError, invalidType } from '../errors.js';
 import { validateFrame, type Frame } from '../frame.js';
 import { InferencePool, type InferenceOptions } from '../inference/pool.js';
 import { letterbox } from '../preprocess.js';
-import type { Face, Point } from '../types.js';
+import { asLandmarks, type Face, type Point } from '../types.js';
 import { checkNumber, checkOptions } from '../validate.js';
 
 const MEAN: [number, number, number] = [127.5, 127.5, 127.5];
@@ -216,7 +216,7 @@ export class MtcnnDetector {
     if (!faces.length) return [];
     const boxes = faces.map((f) => square({ x1: f.box.x, y1: f.box.y, x2: f.box.x + f.box.width - 1, y2: f.box.y + f.box.height - 1, score: f.score, reg: [0, 0, 0, 0] }, layout.width, layout.height));
     const out = await this.onetOn(frame, boxes);
-    return faces.map((f, k) => ({ box: { ...f.box }, score: f.score, landmarks: out[k]!.points! }));
+    return faces.map((f, k) => ({ box: { ...f.box }, score: f.score, landmarks: asLandmarks(out[k]!.points!) }));
   }
 
   async close(): Promise<void> {
@@ -232,6 +232,6 @@ function toFace(W: number, H: number) {
     const y1 = Math.max(0, c.y1);
     const x2 = Math.min(W, c.x2 + 1);
     const y2 = Math.min(H, c.y2 + 1);
-    return { box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, score: c.score, landmarks: c.points ?? [] };
+    return { box: { x: x1, y: y1, width: x2 - x1, height: y2 - y1 }, score: c.score, landmarks: asLandmarks(c.points ?? []) };
   };
 }

@@ -31,9 +31,9 @@
  *    finds reliably. It decides when a frame is tiled (see tiling.ts).
  *
  * Adapters must be stateless: one adapter serves every Detector of its
- * family. A module lib/detectors/<name>.ts that registers family <name> when
- * imported is loaded on demand by Detector.load (registry.ts
- * `loadDetectorFamily`). See docs/detectors.md for a worked example.
+ * family. The built-in families are listed by name in registry.ts; an
+ * application registers its own with `registerDetectorFamily` before
+ * `Detector.load({ family })`. See docs/detectors.md for a worked example.
  */
 import { ModelError } from '../errors.js';
 import type { Tensor } from '../inference/pool.js';

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { FileFormatError } from '../errors.js';
-import type { Face } from '../types.js';
+import { asLandmarks, type Face } from '../types.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 const MAGIC = 0x4352464c; // 'LFRC'
@@ -51,7 +51,7 @@ function fieldsToFace(f: Float32Array): Face | null {
   if (Number.isNaN(f[0]!)) return null;
   const landmarks: [number, number][] = [];
   for (let i = 0; i < 5; i++) if (!Number.isNaN(f[5 + 2 * i]!)) landmarks.push([f[5 + 2 * i]!, f[6 + 2 * i]!]);
-  return { box: { x: f[0]!, y: f[1]!, width: f[2]!, height: f[3]! }, score: f[4]!, landmarks };
+  return { box: { x: f[0]!, y: f[1]!, width: f[2]!, height: f[3]! }, score: f[4]!, landmarks: landmarks.length === 5 ? asLandmarks(landmarks) : [] };
 }
 
 export class EmbeddingCache {

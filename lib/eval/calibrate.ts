@@ -34,7 +34,7 @@
  * three by default) and refuses with a RangeError otherwise.
  */
 import { FileFormatError, invalidType, outOfRange } from '../errors.js';
-import { MIN_EXPECTED_ERRORS, nextUp32, toScores } from './metrics.js';
+import { MIN_EXPECTED_ERRORS, nextUp32, toScores } from './metrics/index.js';
 import { betaRegularized, clopperPearsonInterval } from './stats.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from '../validate.js';
 

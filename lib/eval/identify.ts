@@ -26,7 +26,7 @@ import { outOfRange } from '../errors.js';
 import { checkInteger } from '../validate.js';
 import { groupDifferentials, type Differentials } from './demographics.js';
 import type { Embeddings } from './embed.js';
-import { detCurve, effectiveMatedScores, fnirAtFpir, minNegativesFor, rank1, ratesAtThreshold, type DetPoint, type FnirAtFpir, type Rank1, type RatesAtThreshold } from './metrics.js';
+import { detCurve, effectiveMatedScores, fnirAtFpir, minNegativesFor, rank1, ratesAtThreshold, type DetPoint, type FnirAtFpir, type Rank1, type RatesAtThreshold } from './metrics/index.js';
 import { Watchlist } from '../watchlist/index.js';
 import { dotAcross } from './verify.js';
 

@@ -17,7 +17,7 @@ import { evaluateVerification, type VerifyResult } from './verify.js';
 export { calibrate, applyCalibration, fpirFromFmr, fmrFromFpir, fpirPredictionInterval, parseScoreFile } from './calibrate.js';
 export type { Calibration, CalibrateOptions, CalibrationMethod, CalibrationSource, ThresholdTarget } from './calibrate.js';
 export type { ProgressEvent, ProgressCallback } from '../util/progress.js';
-export * from './metrics.js';
+export * from './metrics/index.js';
 export * from './stats.js';
 export * from './demographics.js';
 export { openDataset, parsePairs, allImages } from './dataset.js';

@@ -5,7 +5,7 @@
  */
 import type { Differentials } from './demographics.js';
 import type { IdentifyResult } from './identify.js';
-import { histogram, type DetPoint } from './metrics.js';
+import { histogram, type DetPoint } from './metrics/index.js';
 import type { VerifyResult } from './verify.js';
 
 export interface ReportRun {

@@ -13,7 +13,7 @@
 import { outOfRange } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import type { Embeddings } from './embed.js';
-import { detCurve, kFoldAccuracy, tarAtFar, type DetPoint, type FoldResult, type TarAtFar } from './metrics.js';
+import { detCurve, kFoldAccuracy, tarAtFar, type DetPoint, type FoldResult, type TarAtFar } from './metrics/index.js';
 
 export const FAILURE_SCORE = -1;
 const SPLIT_FOLDS = 5;

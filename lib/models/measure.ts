@@ -6,12 +6,17 @@
  * chosen on the other folds; TAR at FAR with every different-person pair of
  * the images as impostors (so small FARs rest on many false accepts);
  * small-face recall on a synthetic 1920x1080 frame of pasted LFW faces.
+ * The pairs, the k-fold protocol and the TAR/FAR figures are the
+ * evaluation toolkit's (lib/eval): one LFW protocol, one set of numbers.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { FileFormatError } from '../errors.js';
+import { openDataset } from '../eval/dataset.js';
+import { kFoldAccuracy as evalKFold, tarAtFar as evalTarAtFar } from '../eval/metrics/index.js';
 import type { Frame } from '../frame.js';
 import { loadImage } from '../frame.js';
-import type { Face } from '../types.js';
+import { asLandmarks, type Face } from '../types.js';
 
 export interface LfwPair {
   fold: number;
@@ -20,24 +25,20 @@ export interface LfwPair {
   b: string;
 }
 
-/** Reads `<dir>/pairs.txt` (first line: folds and pairs per half-fold). `limit` keeps that many pairs per fold (half matched). */
-export function readLfwPairs(dir: string, limit = 0): { pairs: LfwPair[]; folds: number } {
-  const lines = readFileSync(path.join(dir, 'pairs.txt'), 'utf8').trim().split('\n');
-  const [folds, per] = lines[0]!.trim().split(/\s+/).map(Number) as [number, number];
-  const img = (name: string, i: string) => path.join(dir, 'images', name, `${name}_${i.padStart(4, '0')}.jpg`);
+/**
+ * The pairs of `<dir>/pairs.txt`, read by the evaluation toolkit's parser
+ * (lib/eval/dataset.ts). `limit` keeps that many pairs per fold (half matched).
+ */
+export async function readLfwPairs(dir: string, limit = 0): Promise<{ pairs: LfwPair[]; folds: number }> {
+  const ds = await openDataset(dir, 'lfwDir');
+  if (!ds.pairs) throw new FileFormatError(`${dir}: no pairs.txt`);
+  const perHalf = ds.pairs.length / ds.folds / 2;
   const pairs: LfwPair[] = [];
-  let li = 1;
-  for (let f = 0; f < folds; f++) {
-    for (let k = 0; k < 2 * per; k++, li++) {
-      const p = lines[li]!.trim().split('\t');
-      const pair: LfwPair =
-        p.length === 3
-          ? { fold: f, same: true, a: img(p[0]!, p[1]!), b: img(p[0]!, p[2]!) }
-          : { fold: f, same: false, a: img(p[0]!, p[1]!), b: img(p[2]!, p[3]!) };
-      if (!limit || k % per < limit / 2) pairs.push(pair);
-    }
-  }
-  return { pairs, folds };
+  ds.pairs.forEach((p, i) => {
+    const k = i % (2 * perHalf);
+    if (!limit || k % perHalf < limit / 2) pairs.push({ fold: p.fold, same: p.genuine, a: p.a, b: p.b });
+  });
+  return { pairs, folds: ds.folds };
 }
 
 export interface KFold {
@@ -45,81 +46,42 @@ export interface KFold {
   accuracies: number[];
   thresholds: number[];
   mean: number;
+  /** Sample standard deviation of the fold accuracies (as lib/eval reports it). */
   std: number;
   correct: number;
   total: number;
 }
 
-/** The threshold (accept when score >= t) that maximises accuracy on `items`. */
-function bestThreshold(items: [number, boolean][]): number {
-  const s = [...items].sort((a, b) => a[0] - b[0]);
-  let correct = s.filter((x) => x[1]).length; // t below everything: all accepted
-  let best = correct;
-  let bestT = s[0]![0] - 1e-6;
-  for (let i = 0; i < s.length; i++) {
-    correct += s[i]![1] ? -1 : 1;
-    if (i + 1 < s.length && s[i + 1]![0] === s[i]![0]) continue;
-    const t = i + 1 < s.length ? (s[i]![0] + s[i + 1]![0]) / 2 : s[i]![0] + 1e-6;
-    if (correct > best) {
-      best = correct;
-      bestT = t;
-    }
-  }
-  return bestT;
-}
-
-export function kFoldAccuracy(scores: ArrayLike<number>, pairs: readonly LfwPair[], folds: number): KFold {
-  const accuracies: number[] = [];
-  const thresholds: number[] = [];
-  let correct = 0;
-  let total = 0;
-  for (let f = 0; f < folds; f++) {
-    const train: [number, boolean][] = [];
-    for (let i = 0; i < pairs.length; i++) if (pairs[i]!.fold !== f) train.push([scores[i]!, pairs[i]!.same]);
-    const t = bestThreshold(train);
-    let ok = 0;
-    let n = 0;
-    for (let i = 0; i < pairs.length; i++) {
-      if (pairs[i]!.fold !== f) continue;
-      n++;
-      if (scores[i]! >= t === pairs[i]!.same) ok++;
-    }
-    accuracies.push(ok / n);
-    thresholds.push(t);
-    correct += ok;
-    total += n;
-  }
-  const mean = accuracies.reduce((a, b) => a + b, 0) / folds;
-  const std = Math.sqrt(accuracies.reduce((a, b) => a + (b - mean) ** 2, 0) / folds);
-  return { accuracies, thresholds, mean, std, correct, total };
+/** k-fold accuracy through lib/eval/metrics.ts kFoldAccuracy (the evaluation toolkit's protocol and tie-breaking). */
+export function kFoldAccuracy(scores: ArrayLike<number>, pairs: readonly LfwPair[]): KFold {
+  const k = evalKFold(scores, pairs.map((p) => p.same), pairs.map((p) => p.fold));
+  return {
+    accuracies: k.folds.map((f) => f.accuracy),
+    thresholds: k.folds.map((f) => f.threshold),
+    mean: k.accuracy,
+    std: k.std,
+    correct: k.folds.reduce((a, f) => a + f.correct, 0),
+    total: k.folds.reduce((a, f) => a + f.pairs, 0),
+  };
 }
 
 export interface TarAtFarFigure {
   far: number;
-  threshold: number;
-  tar: number;
+  /** null when the impostors are too few for this FAR (lib/eval refuses it). */
+  threshold: number | null;
+  tar: number | null;
   /** True accepts / genuine pairs. */
-  accepted: number;
+  accepted: number | null;
   genuine: number;
   /** False accepts / impostor pairs at that threshold. */
-  falseAccepts: number;
+  falseAccepts: number | null;
   impostors: number;
 }
 
-function lowerBound(a: Float32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
- * TAR at each FAR. `E` holds n L2-normalised embeddings of `dim`; impostors
- * are all pairs (i < j) with people[i] !== people[j].
+ * TAR at each FAR through lib/eval/metrics.ts tarAtFar. `E` holds n
+ * L2-normalised embeddings of `dim`; the impostors are every pair (i < j)
+ * with people[i] !== people[j], so small FARs rest on many false accepts.
  */
 export function tarAtFar(E: Float32Array, dim: number, people: readonly string[], genuine: ArrayLike<number>, fars: readonly number[]): TarAtFarFigure[] {
   const n = people.length;
@@ -135,15 +97,15 @@ export function tarAtFar(E: Float32Array, dim: number, people: readonly string[]
       imp[m++] = s;
     }
   }
-  const sorted = imp.subarray(0, m).sort();
-  const g = Array.from(genuine);
-  return fars.map((far) => {
-    const allowed = Math.floor(far * m);
-    const threshold = allowed >= m ? -Infinity : Math.fround(sorted[m - allowed - 1]! + 1e-6);
-    const falseAccepts = m - lowerBound(sorted, threshold);
-    const accepted = g.filter((s) => s >= threshold).length;
-    return { far, threshold, tar: accepted / g.length, accepted, genuine: g.length, falseAccepts, impostors: m };
-  });
+  return evalTarAtFar(genuine, imp.subarray(0, m), fars).map((f) => ({
+    far: f.target,
+    threshold: f.threshold,
+    tar: f.tar,
+    accepted: f.misses === null ? null : f.positives - f.misses,
+    genuine: f.positives,
+    falseAccepts: f.falseEvents,
+    impostors: f.negatives,
+  }));
 }
 
 /** The face whose box centre is nearest the frame centre. */
@@ -193,7 +155,7 @@ export async function centreFaces(
   const fallback: Face = {
     box: { x: mean((f) => f.box.x), y: mean((f) => f.box.y), width: mean((f) => f.box.width), height: mean((f) => f.box.height) },
     score: 0,
-    landmarks: [0, 1, 2, 3, 4].map((k) => [mean((f) => f.landmarks[k]![0]), mean((f) => f.landmarks[k]![1])] as [number, number]),
+    landmarks: asLandmarks([0, 1, 2, 3, 4].map((k) => [mean((f) => f.landmarks[k]![0]), mean((f) => f.landmarks[k]![1])] as [number, number])),
   };
   for (const file of images) if (!faces.has(file)) faces.set(file, fallback);
   return { faces, missed };
@@ -239,7 +201,7 @@ export async function measureVerification(
   embedder: EmbedderLike,
   options: { limit?: number; faces?: Map<string, Face>; missed?: number; onProgress?: (stage: string, done: number, total: number) => void } = {},
 ): Promise<VerificationResult & { faces: Map<string, Face> }> {
-  const { pairs, folds } = readLfwPairs(lfwDir, options.limit ?? 0);
+  const { pairs } = await readLfwPairs(lfwDir, options.limit ?? 0);
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))].sort();
   const people = images.map((f) => path.basename(path.dirname(f)));
   let faces = options.faces;
@@ -254,7 +216,7 @@ export async function measureVerification(
     for (let k = 0; k < dim; k++) s += E[a + k]! * E[b + k]!;
     return s;
   });
-  const accuracy = kFoldAccuracy(scores, pairs, folds);
+  const accuracy = kFoldAccuracy(scores, pairs);
   const genuine = scores.filter((_, i) => pairs[i]!.same);
   const tar = tarAtFar(E, dim, people, genuine, [1e-2, 1e-3, 1e-4]);
   const sorted = ms.slice(Math.min(5, ms.length - 1)).sort((a, b) => a - b);

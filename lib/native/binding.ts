@@ -26,6 +26,11 @@ export interface NativeFrame {
   stride: number;
 }
 
+/** The native view of a validated frame layout. */
+export function toNativeFrame(layout: { data: Uint8Array; width: number; height: number; format: PixelFormat; stride: number }): NativeFrame {
+  return { data: layout.data, width: layout.width, height: layout.height, format: layout.format, stride: layout.stride };
+}
+
 export interface BuildInfo {
   cpu: { avx2: boolean; avx512: boolean };
   simdCompiled: boolean;
@@ -56,6 +61,13 @@ export interface LetterboxParams {
   bgr: boolean;
   padValue: number;
   threads: number;
+}
+
+/** squareCrops: output size and normalisation (crops are n x 7 Int32: x, y, w, h, side, ox, oy). */
+export interface SquareCropParams {
+  size: number;
+  mean: Triple;
+  std: Triple;
 }
 
 export interface AlignParams {
@@ -156,6 +168,7 @@ export interface RawBinding {
   alignFaces(frame: NativeFrame, landmarks: Float32Array, params: AlignParams, out: Float32Array): Promise<void>;
   similarityTransform(src: Float32Array, dst: Float32Array): Float64Array;
   convertColor(frame: NativeFrame, to: 'rgb' | 'bgr' | 'gray', out: Uint8Array): Promise<void>;
+  squareCrops(frame: NativeFrame, crops: Int32Array, params: SquareCropParams, out: Float32Array): Promise<void>;
   setSimd(level: 'auto' | SimdLevel): SimdLevel;
   simdLevel(): SimdLevel;
   bestSimd(): SimdLevel;
@@ -186,6 +199,9 @@ export const image = {
   similarityTransform: (src: Float32Array, dst: Float32Array): Float64Array => raw().similarityTransform(src, dst),
   convertColor: (frame: NativeFrame, to: 'rgb' | 'bgr' | 'gray', out: Uint8Array): Promise<void> =>
     withCallerStack(() => raw().convertColor(frame, to, out)),
+  /** Square crops with TensorFlow's legacy bilinear (face-api's input convention). */
+  squareCrops: (frame: NativeFrame, crops: Int32Array, params: SquareCropParams, out: Float32Array): Promise<void> =>
+    withCallerStack(() => raw().squareCrops(frame, crops, params, out)),
   setSimd: (level: 'auto' | SimdLevel): SimdLevel => raw().setSimd(level),
   simdLevel: (): SimdLevel => raw().simdLevel(),
   bestSimd: (): SimdLevel => raw().bestSimd(),

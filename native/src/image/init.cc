@@ -3,6 +3,7 @@
 // caller memory kept alive by references held on the worker.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "livefr/common.h"
 #include "livefr/frame_arg.h"
@@ -170,6 +171,63 @@ Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
   return w->Start();
 }
 
+// ---- squareCrops(frame, crops, params, out) -> Promise<void> -----------------------
+// crops: Int32Array of n x 7 (x, y, w, h, side, ox, oy); params { size, mean, std }.
+class SquareWorker : public PromiseWorker {
+ public:
+  SquareWorker(Napi::Env env) : PromiseWorker(env, "livefr.squareCrops") {}
+  FrameView frame;
+  std::vector<image::SquareCrop> crops;
+  image::SquareParams p;
+  float* out = nullptr;
+  image::SimdLevel level = image::SimdLevel::kScalar;
+  void Run() override { image::SquareCrops(frame, crops.data(), static_cast<int>(crops.size()), p, out, level); }
+};
+
+Napi::Value SquareCropsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FrameArg fa = ParseFrame(env, info[0], "frame");
+  const FrameView& f = fa.view;
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ThrowType(env, "crops", "an Int32Array of n x 7 values (x, y, w, h, side, ox, oy)");
+  }
+  Napi::Int32Array ca = info[1].As<Napi::Int32Array>();
+  if (ca.ElementLength() % 7 != 0) ThrowRange(env, "crops", "an Int32Array whose length is a multiple of 7");
+  if (!info[2].IsObject()) ThrowType(env, "options", "an options object");
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto* w = new SquareWorker(env);
+  try {
+    w->p.size = static_cast<int>(GetInt(env, o, "size", "options.size", 1, 4096));
+    float mean[3], stdv[3];
+    ParseTriple(env, o, "mean", "options.mean", mean, false);
+    ParseTriple(env, o, "std", "options.std", stdv, true);
+    for (int c = 0; c < 3; c++) w->p.mean[c] = mean[c], w->p.std[c] = stdv[c];
+    const size_t n = ca.ElementLength() / 7;
+    const int32_t* v = ca.Data();
+    for (size_t i = 0; i < n; i++) {
+      image::SquareCrop q{v[7 * i], v[7 * i + 1], v[7 * i + 2], v[7 * i + 3], v[7 * i + 4], v[7 * i + 5], v[7 * i + 6]};
+      const std::string param = "crops[" + std::to_string(i) + "]";
+      if (q.x < 0 || q.y < 0 || q.w < 1 || q.h < 1 || q.x > f.width - q.w || q.y > f.height - q.h) {
+        ThrowRange(env, param, "a region inside the frame");
+      }
+      if (q.ox < 0 || q.oy < 0 || q.side < 1 || q.side > 65536 || q.w > q.side - q.ox || q.h > q.side - q.oy) {
+        ThrowRange(env, param, "a square that holds the region at its offset");
+      }
+      w->crops.push_back(q);
+    }
+    if (static_cast<int64_t>(n) * w->p.size * w->p.size > kMaxTensorPixels) ThrowRange(env, "crops", "at most 4096 x 4096 crop pixels per call");
+    w->out = OutFloats(env, info[3], n * 3 * static_cast<size_t>(w->p.size) * w->p.size, "out");
+  } catch (...) {
+    delete w;
+    throw;
+  }
+  w->frame = f;
+  w->level = image::CurrentSimdLevel();
+  w->Keep(fa.data);
+  w->Keep(info[3]);
+  return w->Start();
+}
+
 // ---- similarityTransform(src, dst) -> Float64Array(6) ------------------------------
 Napi::Value SimilarityTransform(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -252,6 +310,7 @@ void InitImage(Napi::Env env, Napi::Object exports) {
   exports.Set("alignFaces", Napi::Function::New(env, AlignFaces, "alignFaces"));
   exports.Set("similarityTransform", Napi::Function::New(env, SimilarityTransform, "similarityTransform"));
   exports.Set("convertColor", Napi::Function::New(env, ConvertColor, "convertColor"));
+  exports.Set("squareCrops", Napi::Function::New(env, SquareCropsJs, "squareCrops"));
   exports.Set("setSimd", Napi::Function::New(env, SetSimd, "setSimd"));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevel, "simdLevel"));
   exports.Set("bestSimd", Napi::Function::New(env, BestSimd, "bestSimd"));
