@@ -4,11 +4,15 @@
  * from one photo of face-api's demo samples, then match an NV12 "camera
  * frame" made from the same scene at another scale.
  */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Detector, Embedder, Watchlist, loadImage, type Face } from '../dist/index.js';
+import { repoRoot } from './helpers/shared.js';
 
 const require = createRequire(import.meta.url);
 const sample = (n: number) => path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo', `sample${n}.jpg`);
@@ -71,6 +75,52 @@ describe('README quick start with the default models', () => {
     } finally {
       await detector.close();
       await embedder.close();
+    }
+  });
+});
+
+/** The README's quick-start block, as written. */
+function quickStart(): string {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const at = readme.indexOf('## Quick start');
+  const m = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (at < 0 || !m) throw new Error('README.md has no ```ts block under "## Quick start"');
+  return m[1]!;
+}
+
+describe('README quick start as a strict TypeScript program', () => {
+  it('compiles under --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess, runs, and the process exits', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'livefr-quickstart-'));
+    try {
+      mkdirSync(path.join(dir, 'node_modules'));
+      symlinkSync(repoRoot, path.join(dir, 'node_modules', 'livefr'), 'dir');
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+      // What the snippet leaves to the reader: alice.jpg, and a camera's 1920x1080 NV12 buffer.
+      copyFileSync(sample(3), path.join(dir, 'alice.jpg'));
+      const { data } = await sharp(sample(3)).resize(1920, 1080, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      writeFileSync(path.join(dir, 'camera.nv12'), rgbToNv12(data, 1920, 1080));
+      const code = quickStart();
+      const lines = code.split('\n');
+      const lastImport = lines.reduce((k, l, i) => (l.startsWith('import ') ? i : k), -1);
+      const prelude = ["import { readFileSync } from 'node:fs';", "const cameraBuffer: Uint8Array = readFileSync('camera.nv12');"];
+      writeFileSync(path.join(dir, 'quickstart.ts'), [...lines.slice(0, lastImport + 1), ...prelude, ...lines.slice(lastImport + 1)].join('\n'));
+      const tsc = spawnSync(
+        process.execPath,
+        [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess',
+          '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck',
+          '--types', 'node', '--typeRoots', path.join(repoRoot, 'node_modules/@types'), '--outDir', 'out', 'quickstart.ts'],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      expect(tsc.stdout + tsc.stderr, 'tsc output').toBe('');
+      expect(tsc.status).toBe(0);
+      // Run it: it must print the alert for alice and then exit by itself (no close() in the snippet).
+      const run = spawnSync(process.execPath, [path.join(dir, 'out', 'quickstart.js')], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+      expect(run.error, 'the quick start did not exit within 240 s').toBeUndefined();
+      expect(run.signal).toBeNull();
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^ALERT alice /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,6 +6,7 @@
  */
 import { invalidType, outOfRange } from '../errors.js';
 import { checkInteger, checkNumber, checkOptions, checkString, checkVectors, isPlainObject } from '../validate.js';
+import { storableMetadata } from './format.js';
 import type { ThresholdCalibration } from './types.js';
 
 /** How far from 1 a row's L2 norm may be. */
@@ -55,15 +56,7 @@ export function checkCalibration(value: unknown): ThresholdCalibration {
   return out;
 }
 
-/** A JSON-safe deep copy of user metadata (what save() will write). */
-export function copyMetadata(value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (!isPlainObject(value)) throw invalidType('metadata', 'a plain object of JSON values', value);
-  let text: string;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    throw invalidType('metadata', `a plain object of JSON values (${(err as Error).message})`, value);
-  }
-  return JSON.parse(text) as Record<string, unknown>;
+/** A deep copy of user metadata, checked to be what the file stores (format.ts storableMetadata). */
+export function copyMetadata(value: unknown, param = 'metadata'): Record<string, unknown> | undefined {
+  return storableMetadata(param, value);
 }

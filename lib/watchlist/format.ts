@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { removeStaleTemps, writeFileAtomic as writeFileAtomicFs } from '../util/atomic-file.js';
-import { FileFormatError, FileSystemError, LivefrRangeError, type FileFormatReason } from '../errors.js';
+import { FileFormatError, FileSystemError, LivefrRangeError, invalidType, outOfRange, type FileFormatReason } from '../errors.js';
 import { isPlainObject } from '../validate.js';
 import type { CalibrationRecord, HnswOptions, IvfOptions, WatchlistIndexKind } from './types.js';
 
@@ -59,6 +59,62 @@ export interface DecodedWatchlist {
   json: FileJson;
   /** The native index bytes (a view into the file's bytes). */
   index: Uint8Array;
+}
+
+/** Largest metadata of one person, as JSON (bytes). */
+export const MAX_METADATA_BYTES = 64 * 1024;
+/** Deepest nesting of metadata. */
+export const MAX_METADATA_DEPTH = 32;
+
+/**
+ * A deep copy of `value` if it is what the file stores as a person's
+ * metadata, a plain object of JSON values that comes back from the file
+ * unchanged (null, booleans, finite numbers, strings, arrays and plain
+ * objects of those); else a TypeError or RangeError naming the part that is
+ * not (a Date, a boxed Number, an object with toJSON, undefined, NaN, a
+ * cycle...), so save() and load() never meet what add() accepted but the
+ * file cannot hold.
+ */
+export function storableMetadata(param: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainData(value) || Array.isArray(value)) throw invalidType(param, 'a plain object of JSON values (null, booleans, finite numbers, strings, arrays, plain objects)', value);
+  const seen = new Set<object>();
+  const copy = (v: unknown, where: string, depth: number): unknown => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw outOfRange(where, 'a finite number (JSON has no NaN or Infinity)', v);
+      return v;
+    }
+    if (typeof v !== 'object' || !isPlainData(v)) {
+      throw invalidType(where, 'a JSON value: null, a boolean, a finite number, a string, an array or a plain object (a Date, a boxed primitive, a class instance, undefined or a function would not come back from the file as it is)', v);
+    }
+    if (depth > MAX_METADATA_DEPTH) throw outOfRange(where, `metadata nested at most ${MAX_METADATA_DEPTH} levels deep`, v);
+    if (seen.has(v)) throw outOfRange(where, 'metadata without cycles', v);
+    seen.add(v);
+    let out: unknown;
+    if (Array.isArray(v)) {
+      out = v.map((x, i) => copy(x, `${where}[${i}]`, depth + 1));
+    } else {
+      if (Object.getOwnPropertySymbols(v).length > 0) throw invalidType(where, 'an object without symbol keys (JSON drops them)', v);
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) o[k] = copy(x, `${where}.${k}`, depth + 1);
+      out = o;
+    }
+    seen.delete(v);
+    return out;
+  };
+  const result = copy(value, param, 0) as Record<string, unknown>;
+  const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
+  if (bytes > MAX_METADATA_BYTES) throw outOfRange(param, `metadata of at most ${MAX_METADATA_BYTES} bytes as JSON (this is ${bytes})`, value);
+  return result;
+}
+
+/** An array, or an object whose prototype is Object.prototype or null, with no toJSON. */
+function isPlainData(v: unknown): v is object {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return Object.getPrototypeOf(v) === Array.prototype;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 /** Interval bound to JSON: non-finite bounds become strings. */

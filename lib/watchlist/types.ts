@@ -35,8 +35,8 @@ export interface WatchlistOptions {
   index?: WatchlistIndexKind;
   hnsw?: HnswOptions;
   ivf?: IvfOptions;
-  /** Alert threshold on cosine similarity (default 0.5, an uncalibrated placeholder). */
-  threshold?: number;
+  /** Alert threshold on cosine similarity (default 0.5, an uncalibrated placeholder; undefined: the default). */
+  threshold?: number | undefined;
 }
 
 /** What a calibration measured: recorded with the threshold and saved with the file. */
@@ -79,13 +79,23 @@ export interface MatchCandidate {
   score: number;
 }
 
-export interface MatchResult {
-  /** Best k distinct people, best first, reported even below the threshold. */
-  candidates: MatchCandidate[];
-  /** best.score >= threshold. */
-  alert: boolean;
-  best: MatchCandidate | null;
-}
+/**
+ * One query's result: the best k distinct people, best first, reported even
+ * below the threshold. `alert: true` (best.score >= threshold) implies a
+ * `best`, so `if (r.alert) r.best.id` type-checks.
+ */
+export type MatchResult =
+  | {
+      candidates: MatchCandidate[];
+      alert: true;
+      best: MatchCandidate;
+    }
+  | {
+      candidates: MatchCandidate[];
+      /** No candidate reached the threshold (or the watchlist is empty). */
+      alert: false;
+      best: MatchCandidate | null;
+    };
 
 export interface WatchlistEntry {
   id: string;

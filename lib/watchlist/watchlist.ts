@@ -14,13 +14,14 @@
  * The public types are in types.ts, argument checks in checks.ts, threshold
  * governance in threshold.ts. See docs/watchlist.md.
  */
-import { invalidType, outOfRange, StateError } from '../errors.js';
+import { invalidType, LivefrRangeError, outOfRange, StateError } from '../errors.js';
 import { seededRandom } from '../util/random.js';
 import { checkBoolean, checkEnum, checkInteger, checkOptions, checkString, isPlainObject } from '../validate.js';
 import { checkCalibration, checkEmbeddings, checkThreshold, copyMetadata } from './checks.js';
 import { decodeBound, decodeWatchlist, encodeBound, encodeWatchlist, fileError, type FileJson } from './format.js';
 import { checkFileOptions, openWatchlistBytes, readWatchlistFile, rekeyWatchlistFile, writeWatchlistFile, type WatchlistFileOptions, type WatchlistKeySource } from './storage.js';
 import { createNativeIndex, mapNativeError, type NativeWatchIndex } from './native-index.js';
+import { digestRow, TemplateDigests } from './digests.js';
 import { MutationQueue } from './queue.js';
 import { ThresholdGovernor } from './threshold.js';
 import {
@@ -55,6 +56,8 @@ export class Watchlist {
   readonly #people = new Map<string, Person>();
   /** template id -> person id */
   readonly #owner = new Map<number, string>();
+  /** Digests of every template, to refuse exact copies. */
+  readonly #digests = new TemplateDigests(true);
   #templateCount = 0;
   #maxTemplates = 0;
   #nextTemplateId = 0;
@@ -213,7 +216,7 @@ export class Watchlist {
       return {
         id: checkString(`entries[${i}].id`, o.id),
         embeddings: checkEmbeddings(`entries[${i}].embeddings`, o.embeddings, this.dim),
-        metadata: copyMetadata(o.metadata),
+        metadata: copyMetadata(o.metadata, `entries[${i}].metadata`),
       };
     });
     const total = checked.reduce((s, e) => s + e.embeddings.length, 0);
@@ -235,6 +238,7 @@ export class Watchlist {
   ): Promise<void> {
     const n = vectors.length / this.dim;
     return this.#enqueue(async () => {
+      const digests = await this.#newDigests(entries, vectors, param);
       const tids = new Float64Array(n);
       for (let i = 0; i < n; i++) tids[i] = this.#nextTemplateId + i;
       try {
@@ -243,6 +247,7 @@ export class Watchlist {
         throw mapNativeError(err, param);
       }
       this.#nextTemplateId += n;
+      for (let i = 0; i < n; i++) this.#digests.add(tids[i]!, digests[i]!);
       let t = 0;
       for (const e of entries) {
         const p = this.#people.get(e.id) ?? { templates: [], metadata: undefined };
@@ -259,6 +264,52 @@ export class Watchlist {
     });
   }
 
+  /**
+   * The digest of every new row, refusing a row identical to a template
+   * already enrolled or to an earlier row of the same call (RangeError
+   * naming the entry and the row).
+   */
+  async #newDigests(
+    entries: readonly { id: string; embeddings: Float32Array }[],
+    vectors: Float32Array,
+    param: string,
+  ): Promise<string[]> {
+    if (!this.#digests.complete) await this.#readDigests();
+    const out: string[] = [];
+    const inCall = new Map<string, string>();
+    let row = 0;
+    entries.forEach((e, ei) => {
+      const rows = e.embeddings.length / this.dim;
+      const where = param === 'entries' ? `entries[${ei}].embeddings` : param;
+      for (let r = 0; r < rows; r++, row++) {
+        const d = digestRow(vectors, row, this.dim);
+        const existing = this.#digests.find(d);
+        const owner = existing === undefined ? inCall.get(d) : this.#owner.get(existing);
+        if (owner !== undefined) {
+          throw new LivefrRangeError(
+            where,
+            `Expected templates that are not exact copies of one already enrolled for ${where}, but row ${r} is identical to a template of ${JSON.stringify(owner)}${existing === undefined ? ' in the same call' : ''}: ` +
+              'a copy adds nothing to a match (and many copies make an HNSW build quadratic)',
+          );
+        }
+        inCall.set(d, e.id);
+        out.push(d);
+      }
+    });
+    return out;
+  }
+
+  /** Digests of the templates of a watchlist loaded from a file, read back from the index once. */
+  async #readDigests(): Promise<void> {
+    const ids = [...this.#owner.keys()];
+    for (let i = 0; i < ids.length; i += 8192) {
+      const chunk = Float64Array.from(ids.slice(i, i + 8192));
+      const v = await this.#native.vectors(chunk);
+      for (let r = 0; r < chunk.length; r++) this.#digests.add(chunk[r]!, digestRow(v, r, this.dim));
+    }
+    this.#digests.complete = true;
+  }
+
   async #maybeTrain(): Promise<void> {
     if (this.indexKind === 'ivf' && !this.#native.trained && this.#templateCount >= this.#ivf.trainSize) {
       await this.#native.train();
@@ -273,7 +324,10 @@ export class Watchlist {
       if (!p) return false;
       // Forget the templates first: from now on no match reports them.
       this.#people.delete(key);
-      for (const t of p.templates) this.#owner.delete(t);
+      for (const t of p.templates) {
+        this.#owner.delete(t);
+        this.#digests.remove(t);
+      }
       this.#templateCount -= p.templates.length;
       if (p.templates.length === this.#maxTemplates) {
         this.#maxTemplates = 0;
@@ -284,6 +338,7 @@ export class Watchlist {
       } catch (err) {
         // Not expected (the ids are ours); keep the person rather than lose track of its vectors.
         this.#people.set(key, p);
+        this.#digests.complete = false; // read back before the next add
         for (const t of p.templates) this.#owner.set(t, key);
         this.#templateCount += p.templates.length;
         this.#maxTemplates = Math.max(this.#maxTemplates, p.templates.length);
@@ -354,7 +409,7 @@ export class Watchlist {
         candidates.push({ id: person, score: r.scores[j]! });
       }
       const best = candidates[0] ?? null;
-      out[q] = { candidates, alert: best !== null && best.score >= threshold, best: best === null ? null : { ...best } };
+      out[q] = best !== null && best.score >= threshold ? { candidates, alert: true, best: { ...best } } : { candidates, alert: false, best: best === null ? null : { ...best } };
     }
     return out;
   }
@@ -519,23 +574,45 @@ export class Watchlist {
       throw bad(`invalid options in the metadata: ${(err as Error).message}`);
     }
     if (!Number.isSafeInteger(j.nextTemplateId) || j.nextTemplateId < 0) throw bad('invalid nextTemplateId');
+    wl.#digests.complete = false; // read back from the index on the first add
+    const odd: string[] = [];
     for (const p of j.people as unknown[]) {
       if (!isPlainObject(p) || typeof p.id !== 'string' || p.id.length === 0 || !Array.isArray(p.templates) || p.templates.length === 0) {
         throw bad('invalid person record');
       }
       if (wl.#people.has(p.id)) throw bad(`person ${JSON.stringify(p.id)} is listed twice`);
-      if (p.metadata !== undefined && !isPlainObject(p.metadata)) throw bad(`invalid metadata for ${JSON.stringify(p.id)}`);
+      const metadata = loadedMetadata(p.id, p.metadata, odd);
       for (const t of p.templates as unknown[]) {
         if (!Number.isSafeInteger(t) || (t as number) < 0 || (t as number) >= j.nextTemplateId || wl.#owner.has(t as number)) {
           throw bad(`invalid or duplicate template id for ${JSON.stringify(p.id)}`);
         }
         wl.#owner.set(t as number, p.id);
       }
-      wl.#people.set(p.id, { templates: [...(p.templates as number[])], metadata: p.metadata as Record<string, unknown> | undefined });
+      wl.#people.set(p.id, { templates: [...(p.templates as number[])], metadata });
       wl.#templateCount += p.templates.length;
       wl.#maxTemplates = Math.max(wl.#maxTemplates, p.templates.length);
     }
     wl.#nextTemplateId = j.nextTemplateId;
+    if (odd.length > 0) {
+      process.emitWarning(
+        `${odd.length} person record(s) of this watchlist file had metadata that is not a plain object (${odd.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}${odd.length > 5 ? ', ...' : ''}); ` +
+          'it was kept as { value: <what the file holds> } (files written by earlier livefr versions could hold a Date or a boxed number there)',
+        { code: 'LIVEFR_WATCHLIST_METADATA' },
+      );
+    }
     return wl;
   }
+}
+
+/**
+ * A person's metadata as the file holds it. A plain object is taken as it
+ * is. Anything else (a string or number that a Date or a boxed Number
+ * became in files of earlier versions) is kept, not dropped, as
+ * `{ value: ... }`, and the person counted in `odd`: one odd record never
+ * costs the whole file, nor that person's data.
+ */
+function loadedMetadata(id: string, value: unknown, odd: string[]): Record<string, unknown> | undefined {
+  if (value === undefined || isPlainObject(value)) return value as Record<string, unknown> | undefined;
+  odd.push(id);
+  return { value };
 }
