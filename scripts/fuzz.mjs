@@ -29,6 +29,10 @@ const GROUPS = [
     script: 'test/helpers/forge-watchlist.mjs',
     args: (seed) => ['--kind', kind, '--seed', String(seed), '--flips', '600', '--people', '400', ...(seed === base ? ['--targeted'] : [])],
   })),
+  // Random bad input to the raw native binding and the public calls whose errors come from native code (issue 7 item 9).
+  { name: 'native-input', script: 'test/helpers/native-fuzz-child.mjs', args: (seed) => ['--seed', String(seed), '--cases', '3000'] },
+  // Random metadata and duplicate templates through add(), save() and load() (issue 7 items 5 and 11).
+  { name: 'enrolment', script: 'test/helpers/enrol-fuzz-child.mjs', args: (seed) => ['--seed', String(seed), '--cases', '400'] },
   // Ending a process with inference in flight (close, exit, throw, reject, exit during load): 2 trials of each per seed.
   { name: 'lifecycle', script: 'test/helpers/lifecycle-trials.mjs', args: (seed) => ['--seed', String(seed), '--trials', '2'] },
 ];
