@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(usage('eval verify', '--data DIR [options]', VERIFY) + '\n\n' + usage('eval identify', '--data DIR [options]', IDENTIFY) + '\n\n' + usage('eval live', '--data DIR --scenes DIR [options]', LIVE_FLAGS) + '\n');
       return sub === undefined ? 2 : 0;
     }
-    throw new UsageError('subcommand', `Unknown eval subcommand ${JSON.stringify(sub)}: expected verify, identify or live`);
+    throw new UsageError('subcommand', `Unknown eval subcommand ${JSON.stringify(sub)}: expected verify or identify (or live, the live-like protocol)`);
   }
   const spec = sub === 'verify' ? VERIFY : IDENTIFY;
   const { flags, positional } = parseArgs(rest, spec);

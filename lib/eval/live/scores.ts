@@ -13,7 +13,7 @@
  *   a rule with more thresholds (one per face-size bin) is compared fairly
  *   with one global threshold.
  */
-import { thresholdForRate } from '../metrics.js';
+import { thresholdForRate } from '../metrics/index.js';
 import type { LiveRun } from './run.js';
 
 /** T-norm of a faces x templates score matrix (row-wise standardisation). */
