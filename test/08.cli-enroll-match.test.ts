@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, findSpec } from '../dist/models/catalog.js';
 import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.js';
 
 const run = promisify(execFile);
@@ -171,19 +172,23 @@ describe.skipIf(!hasShared)('livefr enroll with the default models records their
     const e = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/Enrolled 3 people \(3 templates\)/);
-    expect(e.stdout).toMatch(/Alert threshold 0\.927: model operating point of faceapi-resnet: threshold 0\.927 at FMR 1e-3 per comparison on LFW/);
+    // The default embedder's operating point, from the catalog (the default changed from faceapi-resnet, 0.927).
+    const spec = findSpec(DEFAULTS.embedder)!;
+    const t = spec.live?.threshold ?? spec.threshold!;
+    const re = (v: number) => String(v).replace('.', '\\.');
+    expect(e.stdout).toMatch(new RegExp(`Alert threshold ${re(t)}: model operating point of ${DEFAULTS.embedder}: threshold ${re(t)} `));
     const j = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet', '--json']);
     const summary = JSON.parse(j.stdout);
-    expect(summary.calibration).toMatchObject({ threshold: 0.927, watchlistSize: 3 });
+    expect(summary.calibration).toMatchObject({ threshold: t, watchlistSize: 3 });
     expect(summary.calibration.method).toMatch(/livefr model registry/);
     expect(summary.calibration.targetFPIR).toBeCloseTo(1 - (1 - 1e-3) ** 3, 6);
 
     const img = path.join(dir, 'people', readdirSync(path.join(dir, 'people'))[0]!);
     const file = path.join(img, readdirSync(img)[0]!);
-    const low = await livefr(['match', list, file, '--threshold', '0.5', '--quiet']);
+    const low = await livefr(['match', list, file, '--threshold', String(+(t - 0.1).toFixed(3)), '--quiet']);
     expect(low.code).toBe(2);
-    expect(low.stderr).toMatch(/calibrated threshold 0\.927.*--force/);
-    const forced = await livefr(['match', list, file, '--threshold', '0.5', '--force', '--quiet']);
+    expect(low.stderr).toMatch(new RegExp(`calibrated threshold ${re(t)}.*--force`));
+    const forced = await livefr(['match', list, file, '--threshold', String(+(t - 0.1).toFixed(3)), '--force', '--quiet']);
     expect(forced.code, forced.stderr).toBe(0);
     const ok = await livefr(['match', list, file, '--quiet']);
     expect(ok.code, ok.stderr).toBe(0);
