@@ -79,13 +79,25 @@ describe('README quick start with the default models', () => {
   });
 });
 
-/** The README's quick-start block, as written. */
-function quickStart(): string {
+/** The README's first ```ts block under `heading`, as written. */
+function readmeBlock(heading = '## Quick start'): string {
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-  const at = readme.indexOf('## Quick start');
+  const at = readme.indexOf(heading);
   const m = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (at < 0 || !m) throw new Error('README.md has no ```ts block under "## Quick start"');
+  if (at < 0 || !m) throw new Error(`README.md has no \`\`\`ts block under "${heading}"`);
   return m[1]!;
+}
+const quickStart = () => readmeBlock();
+
+/** tsc with the strictest flags a user may have, in `dir`, on `file`. */
+function strictTsc(dir: string, file: string, extra: string[] = []) {
+  return spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess',
+      '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck',
+      '--types', 'node', '--typeRoots', path.join(repoRoot, 'node_modules/@types'), ...extra, '--outDir', 'out', file],
+    { cwd: dir, encoding: 'utf8' },
+  );
 }
 
 describe('README quick start as a strict TypeScript program', () => {
@@ -104,13 +116,7 @@ describe('README quick start as a strict TypeScript program', () => {
       const lastImport = lines.reduce((k, l, i) => (l.startsWith('import ') ? i : k), -1);
       const prelude = ["import { readFileSync } from 'node:fs';", "const cameraBuffer: Uint8Array = readFileSync('camera.nv12');"];
       writeFileSync(path.join(dir, 'quickstart.ts'), [...lines.slice(0, lastImport + 1), ...prelude, ...lines.slice(lastImport + 1)].join('\n'));
-      const tsc = spawnSync(
-        process.execPath,
-        [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess',
-          '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck',
-          '--types', 'node', '--typeRoots', path.join(repoRoot, 'node_modules/@types'), '--outDir', 'out', 'quickstart.ts'],
-        { cwd: dir, encoding: 'utf8' },
-      );
+      const tsc = strictTsc(dir, 'quickstart.ts');
       expect(tsc.stdout + tsc.stderr, 'tsc output').toBe('');
       expect(tsc.status).toBe(0);
       // Run it: it must print the alert for alice and then exit by itself (no close() in the snippet).
@@ -119,6 +125,26 @@ describe('README quick start as a strict TypeScript program', () => {
       expect(run.signal).toBeNull();
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^ALERT alice /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the README's live pipeline block", () => {
+  it('type-checks under the same strict flags (await using, the alert fields it reads)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'livefr-readme-live-'));
+    try {
+      mkdirSync(path.join(dir, 'node_modules'));
+      symlinkSync(repoRoot, path.join(dir, 'node_modules', 'livefr'), 'dir');
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+      const code = readmeBlock('## Live pipeline');
+      expect(code).toMatch(/createPipeline/);
+      writeFileSync(path.join(dir, 'live.ts'), code);
+      // `await using` needs the disposable declarations (TypeScript 5.2+, lib esnext.disposable).
+      const tsc = strictTsc(dir, 'live.ts', ['--lib', 'es2022,esnext.disposable', '--noEmit']);
+      expect(tsc.stdout + tsc.stderr, 'tsc output').toBe('');
+      expect(tsc.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
