@@ -276,7 +276,22 @@ export interface AlignOptions {
   channelOrder?: ChannelOrder;
   /** Raw value (0..255) of pixels outside the frame (default 0). */
   padValue?: number;
+  /**
+   * Sampling of the warp (default 'bilinear', SIMD): 'bicubic' (Keys,
+   * a = -0.5) or 'area' (each crop pixel's footprint integrated over the
+   * frame pixels it covers), both scalar. Faces larger than twice the crop
+   * are box-filtered first whatever the sampling.
+   */
+  interpolation?: Interpolation;
+  /**
+   * Unsharp mask (3x3 binomial) of this amount, 0 to 4, applied to faces the
+   * warp enlarges (smaller in the frame than in the crop); default 0 (off).
+   */
+  sharpen?: number;
 }
+
+export const INTERPOLATIONS = ['bilinear', 'bicubic', 'area'] as const;
+export type Interpolation = (typeof INTERPOLATIONS)[number];
 
 /**
  * Largest landmark or box coordinate accepted, in frame pixels (30 times the
@@ -285,7 +300,7 @@ export interface AlignOptions {
  */
 export const MAX_COORDINATE = 1e6;
 
-export const ALIGN_OPTION_KEYS = ['size', 'template', 'points', 'mean', 'std', 'channelOrder', 'padValue'] as const;
+export const ALIGN_OPTION_KEYS = ['size', 'template', 'points', 'mean', 'std', 'channelOrder', 'padValue', 'interpolation', 'sharpen'] as const;
 
 /**
  * Flattens faces' landmarks into n x 10 floats (x0, y0, ..., x4, y4).
@@ -328,6 +343,8 @@ export interface AlignConfig {
   std: [number, number, number];
   channelOrder: ChannelOrder;
   padValue: number;
+  interpolation: Interpolation;
+  sharpen: number;
 }
 
 export function parseAlignOptions(param: string, options: unknown): AlignConfig {
@@ -360,6 +377,8 @@ export function parseAlignOptions(param: string, options: unknown): AlignConfig 
     std: checkTriple(`${param}.std`, o.std, 1, true),
     channelOrder: o.channelOrder === undefined ? 'rgb' : checkEnum(`${param}.channelOrder`, o.channelOrder, CHANNEL_ORDERS),
     padValue: o.padValue === undefined ? 0 : checkNumber(`${param}.padValue`, o.padValue, 0, 255),
+    interpolation: o.interpolation === undefined ? 'bilinear' : checkEnum(`${param}.interpolation`, o.interpolation, INTERPOLATIONS),
+    sharpen: o.sharpen === undefined ? 0 : checkNumber(`${param}.sharpen`, o.sharpen, 0, 4),
   };
 }
 
@@ -375,6 +394,8 @@ export async function alignWith(frame: FrameLayout, landmarks: Float32Array, cfg
     std: cfg.std,
     bgr: cfg.channelOrder === 'bgr',
     padValue: cfg.padValue,
+    interpolation: INTERPOLATIONS.indexOf(cfg.interpolation),
+    sharpen: cfg.sharpen,
   };
   await nativeImage.alignFaces(toNativeFrame(frame), landmarks, params, out);
   return out;

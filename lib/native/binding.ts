@@ -78,6 +78,10 @@ export interface AlignParams {
   std: Triple;
   bgr: boolean;
   padValue: number;
+  /** 0 bilinear, 1 bicubic, 2 area (native/src/image/warp.cc). */
+  interpolation?: number;
+  /** Unsharp-mask amount for enlarged faces; 0 off. */
+  sharpen?: number;
 }
 
 // ------------------------------------------------------------- detect ----

@@ -134,6 +134,13 @@ struct AlignParams {
   float std[3] = {1, 1, 1};
   bool bgr = false;
   float padValue = 0;
+  // Sampling of the inverse-mapped warp: 0 bilinear (SIMD row kernels),
+  // 1 bicubic (Keys, a = -0.5), 2 area (the output pixel's footprint
+  // integrated over the grid pixels it covers). Scalar for 1 and 2.
+  int interpolation = 0;
+  // Unsharp mask (3x3 binomial) of this amount on faces the warp enlarges
+  // (tensor px per frame px > 1); 0 = off.
+  float sharpen = 0;
 };
 // Warps each face (10 floats of landmarks) into out + i*3*size*size.
 // Returns the index of the first face whose landmarks are degenerate, or -1.

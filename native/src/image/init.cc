@@ -153,6 +153,12 @@ Napi::Value AlignFaces(const Napi::CallbackInfo& info) {
     ParseTriple(env, o, "std", "options.std", p.std, true);
     p.bgr = o.Get("bgr").ToBoolean().Value();
     p.padValue = static_cast<float>(GetNumber(env, o, "padValue", "options.padValue"));
+    if (!o.Get("interpolation").IsUndefined()) p.interpolation = static_cast<int>(GetInt(env, o, "interpolation", "options.interpolation", 0, 2));
+    if (!o.Get("sharpen").IsUndefined()) {
+      const double sh = GetNumber(env, o, "sharpen", "options.sharpen");
+      if (!(sh >= 0 && sh <= 4)) ThrowRange(env, "options.sharpen", "a number from 0 to 4");
+      p.sharpen = static_cast<float>(sh);
+    }
     w->n = static_cast<int>(nl / 10);
     if (static_cast<int64_t>(w->n) * p.size * p.size > kMaxTensorPixels) {
       ThrowRange(env, "landmarks", "at most " + std::to_string(kMaxTensorPixels / (static_cast<int64_t>(p.size) * p.size)) + " faces per call at this size");

@@ -6,8 +6,12 @@
 // can gather 4 neighbours without bounds checks. When the face is more than
 // twice the crop's size, the region is box-filtered by an integer factor k
 // (k x k source pixels per region pixel) so the warp does not alias.
+// Bicubic and area sampling (scalar) and an unsharp mask for enlarged faces
+// are options (AlignParams), measured on the live-like protocol
+// (docs/models.md, "Tuning around the models").
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "livefr/image.h"
 
@@ -109,6 +113,94 @@ void BuildRegion(const FrameView& f, const Kernels& kern, int k, int gx0, int gy
   }
 }
 
+inline float Channel(uint32_t px, int c) { return static_cast<float>((px >> (8 * c)) & 255); }
+
+// Keys' cubic convolution weights (a = -0.5) for offset t in [0, 1).
+inline void CubicWeights(float t, float* w) {
+  const float a = -0.5f;
+  auto near = [&](float x) { return ((a + 2) * x - (a + 3)) * x * x + 1; };    // |x| <= 1
+  auto far = [&](float x) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; };  // 1 < |x| < 2
+  w[0] = far(1 + t), w[1] = near(t), w[2] = near(1 - t), w[3] = far(2 - t);
+}
+
+// Weights of the grid pixels [j0, j0 + count) overlapping [c - r/2, c + r/2]
+// (pixel j covers [j - 0.5, j + 0.5]); at most 4.
+inline int AreaWeights(float c, float r, int* j0, float* w) {
+  const float lo = c - r / 2, hi = c + r / 2;
+  const int a = static_cast<int>(std::floor(lo + 0.5f));
+  int count = 0;
+  float sum = 0;
+  for (int j = a; j <= a + 3; j++) {
+    const float ov = std::min(hi, j + 0.5f) - std::max(lo, j - 0.5f);
+    if (ov <= 0) break;
+    w[count++] = ov, sum += ov;
+  }
+  if (count == 0) w[count++] = 1, sum = 1;
+  for (int i = 0; i < count; i++) w[i] /= sum;
+  *j0 = a;
+  return count;
+}
+
+// One output row, bicubic (interpolation 1) or area (2) sampling; the
+// region's coordinates are clamped to it (its ring holds the border value).
+void WarpRowScalar(int interpolation, const Region& r, float x0, float y0, float dx, float dy, int n, const int* chmap,
+                   const float* scale, const float* bias, float* const* planes) {
+  const uint32_t* px = r.px.data();
+  auto at = [&](int x, int y) {
+    x = std::min(std::max(x, 0), r.w - 1), y = std::min(std::max(y, 0), r.h - 1);
+    return px[static_cast<size_t>(y) * r.w + x];
+  };
+  const float foot = std::sqrt(dx * dx + dy * dy);  // grid px per output px
+  for (int u = 0; u < n; u++) {
+    const float sx = x0 + u * dx, sy = y0 + u * dy;
+    float wx[4], wy[4];
+    int jx, jy, nx, ny;
+    if (interpolation == 1) {
+      const float fx = std::floor(sx), fy = std::floor(sy);
+      CubicWeights(sx - fx, wx), CubicWeights(sy - fy, wy);
+      jx = static_cast<int>(fx) - 1, jy = static_cast<int>(fy) - 1, nx = ny = 4;
+    } else {
+      nx = AreaWeights(sx, foot, &jx, wx), ny = AreaWeights(sy, foot, &jy, wy);
+    }
+    float acc[3] = {0, 0, 0};
+    for (int b = 0; b < ny; b++) {
+      float row[3] = {0, 0, 0};
+      for (int a = 0; a < nx; a++) {
+        const uint32_t p = at(jx + a, jy + b);
+        for (int c = 0; c < 3; c++) row[c] += wx[a] * Channel(p, chmap[c]);
+      }
+      for (int c = 0; c < 3; c++) acc[c] += wy[b] * row[c];
+    }
+    for (int c = 0; c < 3; c++) {
+      const float v = std::min(std::max(acc[c], 0.0f), 255.0f);  // cubic overshoot stays in pixel range
+      planes[c][u] = v * scale[c] + bias[c];
+    }
+  }
+}
+
+// Unsharp mask of one S x S plane: v + amount * (v - binomial3x3(v)), edges clamped.
+void Sharpen(float* plane, int S, float amount, std::vector<float>* tmp) {
+  tmp->resize(static_cast<size_t>(S) * S);
+  float* h = tmp->data();
+  for (int y = 0; y < S; y++) {
+    const float* row = plane + static_cast<size_t>(y) * S;
+    for (int x = 0; x < S; x++) {
+      const float l = row[std::max(x - 1, 0)], m = row[x], rr = row[std::min(x + 1, S - 1)];
+      h[static_cast<size_t>(y) * S + x] = 0.25f * l + 0.5f * m + 0.25f * rr;
+    }
+  }
+  for (int y = 0; y < S; y++) {
+    const float* up = h + static_cast<size_t>(std::max(y - 1, 0)) * S;
+    const float* mid = h + static_cast<size_t>(y) * S;
+    const float* dn = h + static_cast<size_t>(std::min(y + 1, S - 1)) * S;
+    float* row = plane + static_cast<size_t>(y) * S;
+    for (int x = 0; x < S; x++) {
+      const float blur = 0.25f * up[x] + 0.5f * mid[x] + 0.25f * dn[x];
+      row[x] += amount * (row[x] - blur);
+    }
+  }
+}
+
 }  // namespace
 
 int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignParams& p, float* out, SimdLevel level) {
@@ -121,6 +213,7 @@ int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignPar
   const int bv = static_cast<int>(std::lround(std::min(std::max(p.padValue, 0.0f), 255.0f)));
   const uint32_t border = Pack(bv, bv, bv);
   Region region;
+  std::vector<float> sharpenTmp;
   for (int i = 0; i < n; i++) {
     double m[6];
     if (!FitSimilarity(landmarks + 10 * i, p.templ.data(), p.points.data(), static_cast<int>(p.points.size()), m)) {
@@ -144,10 +237,11 @@ int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignPar
       }
     }
     const int gw = (f.width + k - 1) / k, gh = (f.height + k - 1) / k;
-    const int gx0 = static_cast<int>(std::max(0.0, std::floor(minx)));
-    const int gy0 = static_cast<int>(std::max(0.0, std::floor(miny)));
-    const int gx1 = static_cast<int>(std::min(gw - 1.0, std::floor(maxx) + 1));
-    const int gy1 = static_cast<int>(std::min(gh - 1.0, std::floor(maxy) + 1));
+    const int reach = p.interpolation == 0 ? 0 : 1;  // bicubic and area read one grid pixel further
+    const int gx0 = static_cast<int>(std::max(0.0, std::floor(minx) - reach));
+    const int gy0 = static_cast<int>(std::max(0.0, std::floor(miny) - reach));
+    const int gx1 = static_cast<int>(std::min(gw - 1.0, std::floor(maxx) + 1 + reach));
+    const int gy1 = static_cast<int>(std::min(gh - 1.0, std::floor(maxy) + 1 + reach));
     if (gx1 < gx0 || gy1 < gy0 || maxx < -1 || maxy < -1 || minx > gw || miny > gh) {
       BuildRegion(f, kern, k, 0, 0, -1, -1, border, &region);  // entirely outside: border only
     } else {
@@ -160,7 +254,14 @@ int AlignFaces(const FrameView& f, const float* landmarks, int n, const AlignPar
       const float y0 = static_cast<float>(gxy(fy(0, v)) - region.oy);
       float* planes[3] = {face + static_cast<size_t>(v) * S, face + plane + static_cast<size_t>(v) * S,
                           face + 2 * plane + static_cast<size_t>(v) * S};
-      kern.warprow(region.px.data(), region.w, region.h, x0, y0, dxr, dyr, S, chmap, scale, bias, planes);
+      if (p.interpolation == 0) {
+        kern.warprow(region.px.data(), region.w, region.h, x0, y0, dxr, dyr, S, chmap, scale, bias, planes);
+      } else {
+        WarpRowScalar(p.interpolation, region, x0, y0, dxr, dyr, S, chmap, scale, bias, planes);
+      }
+    }
+    if (p.sharpen > 0 && s > 1) {
+      for (int c = 0; c < 3; c++) Sharpen(face + c * plane, S, p.sharpen, &sharpenTmp);
     }
   }
   return -1;
