@@ -14,10 +14,10 @@ import { LivefrRangeError, ModelError, StateError, invalidType, outOfRange } fro
 import { validateFrame, type Frame } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions } from './inference/pool.js';
 import { renamed } from './native/index.js';
-import { alignWith, arcfaceTemplate, MAX_COORDINATE, MAX_TENSOR_PIXELS, parseAlignOptions, type AlignConfig, type ChannelOrder } from './preprocess.js';
+import { alignWith, arcfaceTemplate, MAX_COORDINATE, MAX_TENSOR_PIXELS, parseAlignOptions, type AlignConfig, type ChannelOrder, type Interpolation } from './preprocess.js';
 import type { Face } from './types.js';
 import type { LiveOperatingPoint } from './models/catalog.js';
-import { checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
 
 export const EMBEDDER_FAMILIES = ['arcface'] as const;
 export type EmbedderFamily = (typeof EMBEDDER_FAMILIES)[number];
@@ -40,9 +40,100 @@ export interface EmbedderLoadOptions extends InferenceOptions {
    * Default 1, or the manifest's crop style ('arcface-loose': 1.3).
    */
   cropScale?: number;
+  /**
+   * Sampling of the alignment warp (default 'bilinear'); 'bicubic' and
+   * 'area' were measured on the live-like protocol (docs/models.md,
+   * "Tuning around the models").
+   */
+  interpolation?: Interpolation;
+  /** Unsharp-mask amount (0 to 4) on faces smaller than the crop; default 0. */
+  sharpen?: number;
+  /**
+   * Flip-averaged embeddings: each face is embedded twice, as aligned and
+   * mirrored left-right, and the mean of the two (renormalised) is its
+   * embedding. Twice the inference per face. Default false.
+   */
+  flip?: boolean;
+  /**
+   * A fused embedder: 2 to 4 members, each the options of one embedder
+   * (`model`, `flip`, ...) and a `weight` (> 0, default 1; normalised to
+   * sum 1). Its embedding is the concatenation of the members' L2-normalised
+   * embeddings, each scaled by sqrt(weight), so the inner product of two
+   * fused embeddings IS the weighted sum of the members' cosine scores: a
+   * Watchlist, enrol and the pipeline take it unchanged. Inference options
+   * (workers, threads, ...) given beside `fuse` apply to every member; no
+   * other option may be.
+   */
+  fuse?: FuseMemberOptions[];
 }
 
-export const EMBEDDER_LOAD_KEYS = ['family', 'model', 'inputSize', 'mean', 'std', 'channelOrder', 'cropScale', ...INFERENCE_OPTION_KEYS] as const;
+/** One member of a fused embedder (EmbedderLoadOptions.fuse). */
+export interface FuseMemberOptions extends Omit<EmbedderLoadOptions, 'fuse' | keyof InferenceOptions> {
+  /** Relative weight of this member's score (> 0, default 1). */
+  weight?: number;
+}
+
+/** A member of a fused embedder and its weight (normalised: the weights sum to 1). */
+export interface FusedMember {
+  readonly embedder: Embedder;
+  readonly weight: number;
+}
+
+const MODEL_KEYS = ['family', 'model', 'inputSize', 'mean', 'std', 'channelOrder', 'cropScale', 'interpolation', 'sharpen', 'flip'] as const;
+export const EMBEDDER_LOAD_KEYS = [...MODEL_KEYS, 'fuse', ...INFERENCE_OPTION_KEYS] as const;
+const FUSE_MEMBER_KEYS = [...MODEL_KEYS, 'weight'] as const;
+/** Members a fused embedder takes. */
+export const MAX_FUSE_MEMBERS = 4;
+
+/**
+ * Concatenates the members' embeddings of the same n faces (each n x dims[i],
+ * rows L2-normalised), row by row, member i scaled by sqrt(weights[i] / sum),
+ * and renormalises each row: the inner product of two such rows is the
+ * weighted mean of the members' inner products. What a fused Embedder
+ * returns (exported for evaluation code that fuses cached embeddings).
+ */
+export function fuseEmbeddings(parts: readonly Float32Array[], dims: readonly number[], weights: readonly number[]): Float32Array {
+  if (parts.length !== dims.length || parts.length !== weights.length || parts.length === 0) {
+    throw outOfRange('parts', `as many parts as dims and weights (${dims.length}, ${weights.length})`, parts.length);
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (!(total > 0) || weights.some((w) => !(w >= 0))) throw outOfRange('weights', 'non-negative weights with a positive sum', weights);
+  const n = parts[0]!.length / dims[0]!;
+  parts.forEach((p, i) => {
+    if (p.length !== n * dims[i]!) throw outOfRange(`parts[${i}]`, `${n} x ${dims[i]} values`, p.length);
+  });
+  const D = dims.reduce((a, b) => a + b, 0);
+  const scales = weights.map((w) => Math.sqrt(w / total));
+  const out = new Float32Array(n * D);
+  for (let r = 0; r < n; r++) {
+    let off = r * D;
+    let ss = 0;
+    parts.forEach((p, i) => {
+      const d = dims[i]!;
+      const sc = scales[i]!;
+      for (let k = 0; k < d; k++) {
+        const v = p[r * d + k]! * sc;
+        out[off + k] = v;
+        ss += v * v;
+      }
+      off += d;
+    });
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let k = r * D; k < (r + 1) * D; k++) out[k]! *= inv;
+  }
+  return out;
+}
+
+/** A member's catalog key: its registry name, ':' and its variantKey when not the defaults. */
+function memberKey(e: Embedder): string {
+  const v = variantKey({ flip: e.flip, interpolation: e.warp.interpolation, sharpen: e.warp.sharpen });
+  return v ? `${e.modelName}:${v}` : e.modelName!;
+}
+
+/** Mirrors count NCHW crops of side S left-right, in place. */
+function mirrorCrops(buf: Float32Array, count: number, S: number): void {
+  for (let row = 0; row < count * 3 * S; row++) buf.subarray(row * S, (row + 1) * S).reverse();
+}
 
 /**
  * Template zoom-out for registry models whose manifest says crop
@@ -66,6 +157,23 @@ interface ResolvedEmbedderModel {
   threshold?: number;
   live?: LiveOperatingPoint;
   lfwThreshold?: number;
+  /** Registry name, when the model came from the registry. */
+  name?: string;
+  /** Live operating points measured with non-default embedding options (catalog), by variantKey(). */
+  liveVariants?: Readonly<Record<string, LiveOperatingPoint>>;
+}
+
+/**
+ * The embedding options that change scores, as a catalog key: '' for the
+ * defaults, else e.g. 'flip' or 'bicubic,sharpen=0.5' (the keys of a
+ * catalog entry's liveVariants and of FUSIONS members).
+ */
+export function variantKey(o: { flip?: boolean; interpolation?: Interpolation; sharpen?: number }): string {
+  const parts: string[] = [];
+  if (o.flip) parts.push('flip');
+  if (o.interpolation && o.interpolation !== 'bilinear') parts.push(o.interpolation);
+  if (o.sharpen) parts.push(`sharpen=${o.sharpen}`);
+  return parts.join(',');
 }
 
 async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
@@ -87,6 +195,8 @@ async function resolveModel(model: unknown): Promise<ResolvedEmbedderModel> {
   const threshold = spec?.live?.threshold ?? spec?.threshold;
   return {
     bytes: r.bytes,
+    name: m.name,
+    ...(spec?.liveVariants ? { liveVariants: spec.liveVariants } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
     ...(spec?.live ? { live: spec.live } : {}),
     ...(spec?.threshold !== undefined ? { lfwThreshold: spec.threshold } : {}),
@@ -123,6 +233,8 @@ export class Embedder {
   readonly dynamicBatch: boolean;
   /** Normalisation and crop actually used. */
   readonly input: { mean: number[]; std: number[]; channelOrder: ChannelOrder; cropScale: number };
+  /** Sampling and sharpening of the alignment warp (EmbedderLoadOptions.interpolation, sharpen). */
+  readonly warp: { interpolation: Interpolation; sharpen: number };
   /**
    * For registry models: the default alert threshold (cosine similarity),
    * the live-like operating point when the model has one (`liveOperatingPoint`:
@@ -137,8 +249,14 @@ export class Embedder {
   readonly liveOperatingPoint: LiveOperatingPoint | undefined;
   /** The threshold at FAR 1e-3 on lfw-dev pairs (registry catalog), if measured. */
   readonly lfwThreshold: number | undefined;
+  /** Registry name of the model (undefined for files and bytes, and for a fused embedder). */
+  readonly modelName: string | undefined;
+  /** True when embeddings are flip-averaged (EmbedderLoadOptions.flip). */
+  readonly flip: boolean;
+  /** A fused embedder's members and normalised weights; null for a plain embedder. */
+  readonly members: readonly FusedMember[] | null;
 
-  private readonly pool: InferencePool;
+  private readonly pool: InferencePool | null;
   private readonly inputName: string;
   private readonly outputName: string;
   private readonly align: AlignConfig;
@@ -150,7 +268,7 @@ export class Embedder {
 
   private constructor(args: {
     family: EmbedderFamily;
-    pool: InferencePool;
+    pool: InferencePool | null;
     inputName: string;
     outputName: string;
     dim: number;
@@ -161,7 +279,13 @@ export class Embedder {
     workers: number;
     live?: LiveOperatingPoint;
     lfwThreshold?: number;
+    modelName?: string;
+    flip?: boolean;
+    members?: FusedMember[];
   }) {
+    this.modelName = args.modelName;
+    this.flip = args.flip ?? false;
+    this.members = args.members ?? null;
     this.lanes = 2 * args.workers;
     this.suggestedThreshold = args.suggestedThreshold;
     this.liveOperatingPoint = args.live;
@@ -180,6 +304,7 @@ export class Embedder {
       channelOrder: args.align.channelOrder,
       cropScale: args.cropScale,
     };
+    this.warp = { interpolation: args.align.interpolation, sharpen: args.align.sharpen };
   }
 
   /**
@@ -189,6 +314,8 @@ export class Embedder {
    */
   static async load(options: EmbedderLoadOptions = {}): Promise<Embedder> {
     const o = checkOptions('options', options, EMBEDDER_LOAD_KEYS);
+    if (o.fuse !== undefined) return Embedder.loadFused(o as EmbedderLoadOptions);
+    const flip = o.flip === undefined ? false : checkBoolean('options.flip', o.flip);
     let family: EmbedderFamily = 'arcface';
     if (o.family !== undefined) {
       if (typeof o.family !== 'string') throw invalidType('options.family', "'arcface'", o.family);
@@ -198,7 +325,7 @@ export class Embedder {
     const requestedSize = o.inputSize === undefined ? undefined : checkInteger('options.inputSize', o.inputSize, 16, 1024);
     const cropScaleOpt = o.cropScale === undefined ? undefined : checkNumber('options.cropScale', o.cropScale, 0.5, 4);
     // Check normalisation options before any slow work (parsed again below with the real size).
-    parseAlignOptions('options', { mean: o.mean, std: o.std, channelOrder: o.channelOrder });
+    parseAlignOptions('options', { mean: o.mean, std: o.std, channelOrder: o.channelOrder, interpolation: o.interpolation, sharpen: o.sharpen });
     const inference: InferenceOptions = {};
     for (const k of INFERENCE_OPTION_KEYS) if (o[k] !== undefined) (inference as Record<string, unknown>)[k] = o[k];
     // One intra-op thread per worker unless asked: a recogniser is small, the
@@ -236,6 +363,8 @@ export class Embedder {
         mean: o.mean ?? resolved.input?.mean ?? 127.5,
         std: o.std ?? resolved.input?.std ?? 127.5,
         channelOrder: o.channelOrder ?? resolved.input?.channelOrder ?? 'rgb',
+        interpolation: o.interpolation,
+        sharpen: o.sharpen,
       });
       // One probe run: the output's shape must be one embedding per face,
       // and its length gives dim (the run also warms the session up).
@@ -256,9 +385,66 @@ export class Embedder {
             '. Is it a detector or landmark model?',
         );
       }
-      return new Embedder({ family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold: resolved.threshold, workers: inference.workers ?? 1, ...(resolved.live ? { live: resolved.live } : {}), ...(resolved.lfwThreshold !== undefined ? { lfwThreshold: resolved.lfwThreshold } : {}) });
+      // Options that change scores have their own measured operating point, if any (catalog liveVariants).
+      const variant = variantKey({ flip, interpolation: align.interpolation, sharpen: align.sharpen });
+      const live = variant === '' ? resolved.live : resolved.liveVariants?.[variant];
+      const suggestedThreshold = live?.threshold ?? resolved.threshold;
+      return new Embedder({
+        family, pool, inputName, outputName, dim, dynamicBatch, align, cropScale, suggestedThreshold, workers: inference.workers ?? 1, flip,
+        ...(live ? { live } : {}),
+        ...(resolved.lfwThreshold !== undefined ? { lfwThreshold: resolved.lfwThreshold } : {}),
+        ...(resolved.name !== undefined ? { modelName: resolved.name } : {}),
+      });
     } catch (err) {
       await pool.close();
+      throw err;
+    }
+  }
+
+  /** Embedder.load({ fuse: [...] }): loads the members and wraps them (see EmbedderLoadOptions.fuse). */
+  private static async loadFused(o: EmbedderLoadOptions): Promise<Embedder> {
+    for (const k of MODEL_KEYS) {
+      if (o[k] !== undefined) throw outOfRange(`options.${k}`, "nothing beside options.fuse (give it to a member: fuse: [{ model, ... }])", o[k]);
+    }
+    const list = o.fuse as unknown;
+    if (!Array.isArray(list)) throw invalidType('options.fuse', `an array of 2 to ${MAX_FUSE_MEMBERS} member options { model, weight, ... }`, list);
+    if (list.length < 2 || list.length > MAX_FUSE_MEMBERS) throw outOfRange('options.fuse', `2 to ${MAX_FUSE_MEMBERS} members`, `${list.length} members`);
+    const specs = list.map((m, i) => {
+      const c = checkOptions(`options.fuse[${i}]`, m, FUSE_MEMBER_KEYS);
+      const weight = c.weight === undefined ? 1 : checkNumber(`options.fuse[${i}].weight`, c.weight, 0, 1e6);
+      if (!(weight > 0)) throw outOfRange(`options.fuse[${i}].weight`, 'a positive number', weight);
+      const { weight: _w, ...member } = c;
+      return { member, weight };
+    });
+    const inference: Record<string, unknown> = {};
+    for (const k of INFERENCE_OPTION_KEYS) if (o[k] !== undefined) inference[k] = o[k];
+    const total = specs.reduce((a, x) => a + x.weight, 0);
+    const members: FusedMember[] = [];
+    try {
+      for (const [i, x] of specs.entries()) {
+        try {
+          members.push({ embedder: await Embedder.load({ ...(x.member as EmbedderLoadOptions), ...inference }), weight: x.weight / total });
+        } catch (err) {
+          // Name the member: options.model -> options.fuse[i].model.
+          if (err instanceof LivefrRangeError && err.parameter.startsWith('options.')) {
+            throw renamed(err, `options.fuse[${i}].${err.parameter.slice('options.'.length)}`, err.message.replaceAll(err.parameter, `options.fuse[${i}].${err.parameter.slice('options.'.length)}`));
+          }
+          throw err;
+        }
+      }
+      const first = members[0]!.embedder;
+      const { findFusion } = await import('./models/catalog.js');
+      const live = findFusion(members.map((m) => ({ model: m.embedder.modelName === undefined ? undefined : memberKey(m.embedder), weight: m.weight })));
+      return new Embedder({
+        family: 'arcface', pool: null, inputName: '', outputName: '',
+        dim: members.reduce((a, m) => a + m.embedder.dim, 0),
+        dynamicBatch: members.every((m) => m.embedder.dynamicBatch),
+        align: first.align, cropScale: first.input.cropScale,
+        suggestedThreshold: live?.threshold, workers: 1, members,
+        ...(live ? { live } : {}),
+      });
+    } catch (err) {
+      await Promise.all(members.map((m) => m.embedder.close()));
       throw err;
     }
   }
@@ -272,9 +458,13 @@ export class Embedder {
    */
   async embed(frame: Frame, faces: readonly Face[]): Promise<Float32Array> {
     if (this.closed) throw new StateError('The embedder is closed');
+    if (this.members) {
+      const parts = await Promise.all(this.members.map((m) => m.embedder.embed(frame, faces)));
+      return fuseEmbeddings(parts, this.members.map((m) => m.embedder.dim), this.members.map((m) => m.weight));
+    }
     const layout = validateFrame(frame, 'frame');
     const landmarks = this.landmarksFor(faces);
-    return this.runBatches(faces.length, async (start, count, buf) => {
+    return this.runFaces(faces.length, async (start, count, buf) => {
       try {
         await alignWith(layout, landmarks.subarray(start * 10, (start + count) * 10), this.align, buf);
       } catch (err) {
@@ -294,11 +484,12 @@ export class Embedder {
    */
   async embedAligned(tensor: Float32Array, n: number): Promise<Float32Array> {
     if (this.closed) throw new StateError('The embedder is closed');
+    if (this.members) throw new StateError('A fused embedder aligns each face once per member (their crops differ): use embed(), or embedAligned() of each member');
     const count = checkInteger('n', n, 0, 1e6);
     const per = 3 * this.inputSize * this.inputSize;
     if (!(tensor instanceof Float32Array)) throw invalidType('tensor', `a Float32Array of n x ${per} values`, tensor);
     if (tensor.length !== count * per) throw outOfRange('tensor', `a Float32Array of exactly ${count} x ${per} values`, tensor);
-    return this.runBatches(count, async (start, c, buf) => {
+    return this.runFaces(count, async (start, c, buf) => {
       buf.set(tensor.subarray(start * per, (start + c) * per));
     });
   }
@@ -308,7 +499,8 @@ export class Embedder {
     if (this.closed) return;
     this.closed = true;
     this.free.clear();
-    await this.pool.close();
+    if (this.members) await Promise.all(this.members.map((m) => m.embedder.close()));
+    await this.pool?.close();
   }
 
   /** `await using x = await Embedder.load(...)` closes it when the block ends. */
@@ -360,6 +552,41 @@ export class Embedder {
     return out;
   }
 
+  /**
+   * runBatches over n faces, flip-averaged when configured: items n..2n-1
+   * are the faces' mirrored crops (filled like the originals, then mirrored
+   * in place), and each face's embedding is the renormalised sum of its two.
+   */
+  private async runFaces(n: number, fill: (start: number, count: number, buf: Float32Array) => Promise<void>): Promise<Float32Array> {
+    if (!this.flip) return this.runBatches(n, fill);
+    const S = this.inputSize;
+    const per = 3 * S * S;
+    const both = await this.runBatches(2 * n, async (start, count, buf) => {
+      for (let i = start, off = 0; i < start + count; ) {
+        const mirrored = i >= n;
+        const end = Math.min(start + count, mirrored ? 2 * n : n);
+        const part = buf.subarray(off * per, (off + end - i) * per);
+        await fill(mirrored ? i - n : i, end - i, part);
+        if (mirrored) mirrorCrops(part, end - i, S);
+        off += end - i;
+        i = end;
+      }
+    });
+    const d = this.dim;
+    const out = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      let ss = 0;
+      for (let k = 0; k < d; k++) {
+        const v = both[i * d + k]! + both[(n + i) * d + k]!;
+        out[i * d + k] = v;
+        ss += v * v;
+      }
+      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+      for (let k = i * d; k < (i + 1) * d; k++) out[k]! *= inv;
+    }
+    return out;
+  }
+
   private takeBuffer(count: number): Float32Array {
     const list = this.free.get(count);
     return list?.pop() ?? new Float32Array(count * 3 * this.inputSize * this.inputSize);
@@ -407,7 +634,7 @@ export class Embedder {
     let returned = false;
     try {
       await fill(start, count, buf);
-      const r = await this.pool.run({ [this.inputName]: { data: buf, dims: [count, 3, S, S] } });
+      const r = await this.pool!.run({ [this.inputName]: { data: buf, dims: [count, 3, S, S] } });
       const back = r.feeds[this.inputName]?.data;
       if (back) {
         buf = back;

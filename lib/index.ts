@@ -12,14 +12,14 @@ export { buildInfo } from './native/index.js';
 export type { BuildInfo } from './native/index.js';
 export { InferencePool, EXECUTION_PROVIDERS } from './inference/pool.js';
 export type { InferenceOptions, ExecutionProvider, Tensor, RunResult } from './inference/pool.js';
-export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertColor, setSimd, simdLevel, bestSimdLevel, arcfaceTemplate, ARCFACE_TEMPLATE_112, landmarksOf } from './preprocess.js';
-export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel } from './preprocess.js';
+export { letterbox, letterboxGeometry, alignFaces, similarityTransform, convertColor, setSimd, simdLevel, bestSimdLevel, arcfaceTemplate, ARCFACE_TEMPLATE_112, landmarksOf, INTERPOLATIONS } from './preprocess.js';
+export type { LetterboxOptions, LetterboxResult, LetterboxGeometry, Roi, AlignOptions, ChannelOrder, SimdLevel, Interpolation } from './preprocess.js';
 export { Watchlist, WATCHLIST_INDEX_KINDS, watchlistBuildInfo, WATCHLIST_KEY_ENV, keyIdOfFile } from './watchlist/index.js';
 export type { WatchlistOptions, WatchlistIndexKind, HnswOptions, IvfOptions, ThresholdCalibration, CalibrationRecord, SetThresholdOptions, MatchOptions, MatchCandidate, MatchResult, WatchlistEntry, RecallOptions, RecallReport, WatchlistBuildInfo, WatchlistFileOptions, WatchlistKeySource } from './watchlist/index.js';
 export { Detector, DETECTOR_FAMILIES, registerDetectorFamily, modelMismatch, bindImageInput } from './detector.js';
 export type { DetectorLoadOptions, DetectOptions, DetectRunInfo, BuiltInDetectorFamily, DetectorFamilyName, DetectorFamilyAdapter, ModelSignature, InputBinding, DecodeSpec, NativeDecode, NativeDecoder, JsDecode } from './detector.js';
-export { Embedder, EMBEDDER_FAMILIES } from './embedder.js';
-export type { EmbedderLoadOptions, EmbedderFamily } from './embedder.js';
+export { Embedder, EMBEDDER_FAMILIES, fuseEmbeddings, MAX_FUSE_MEMBERS } from './embedder.js';
+export type { EmbedderLoadOptions, EmbedderFamily, FuseMemberOptions, FusedMember } from './embedder.js';
 export { FaceApiSsdDetector, FaceApiLandmarker } from './detectors/faceapi-ssd/index.js';
 export type { FaceWith68, FaceApiSsdLoadOptions, FaceApiSsdDetectOptions, FaceApiLandmarkerLoadOptions } from './detectors/faceapi-ssd/index.js';
 export {

@@ -96,6 +96,22 @@ export interface ModelSpec {
    * of watchlists built by `enroll` and the pipeline (Embedder.suggestedThreshold).
    */
   live?: LiveOperatingPoint;
+  /**
+   * Embedders: live-like operating points measured with non-default
+   * embedding options (Embedder.load `flip`, `interpolation`, `sharpen`),
+   * keyed by variantKey() (lib/embedder.ts): e.g. 'flip'.
+   */
+  liveVariants?: Readonly<Record<string, LiveOperatingPoint>>;
+}
+
+/**
+ * Fused embedders (Embedder.load({ fuse })) measured on the live-like
+ * protocol: members as `name` or `name:variantKey` with their weights
+ * (normalised to sum 1), and the operating point of the fused score.
+ */
+export interface FusionSpec {
+  members: readonly { model: string; weight: number }[];
+  live: LiveOperatingPoint;
 }
 
 export interface LiveOperatingPoint {
@@ -396,6 +412,17 @@ export const ALIASES: Readonly<Record<string, string>> = {
  */
 export function sourceInput(converter: ModelSpec['converter'], sourceId: string): InputSpec | undefined {
   return CATALOG.find((m) => m.converter === converter && m.sourceId === sourceId)?.input;
+}
+
+/** Fused embedders measured on the live-like protocol (docs/models.md). */
+export const FUSIONS: readonly FusionSpec[] = [];
+
+/** The measured fusion with these members (registry keys, normalised weights), if any. */
+export function findFusion(members: readonly { model: string | undefined; weight: number }[]): LiveOperatingPoint | undefined {
+  if (members.some((m) => m.model === undefined)) return undefined;
+  return FUSIONS.find(
+    (f) => f.members.length === members.length && f.members.every((m, i) => m.model === members[i]!.model && Math.abs(m.weight - members[i]!.weight) < 1e-6),
+  )?.live;
 }
 
 export function findSpec(name: string): ModelSpec | undefined {

@@ -43,13 +43,16 @@ export interface LiveConfig {
   embedderMean?: [number, number, number];
   embedderStd?: [number, number, number];
   embedderOrder?: 'rgb' | 'bgr';
-  /** Average the embeddings of the face and its mirror image. */
+  /** Flip-averaged embeddings (Embedder.load flip: the aligned crop and its mirror image). */
   flip?: boolean;
+  /** Alignment warp sampling and sharpening (Embedder.load options). */
+  interpolation?: 'bilinear' | 'bicubic' | 'area';
+  sharpen?: number;
 }
 
 const CONFIG_KEYS = [
   'detector', 'detectorModel', 'minScore', 'tile', 'smallestFace', 'maxTiles', 'landmarks', 'landmarkModel',
-  'embedderModel', 'embedderMean', 'embedderStd', 'embedderOrder', 'flip',
+  'embedderModel', 'embedderMean', 'embedderStd', 'embedderOrder', 'flip', 'interpolation', 'sharpen',
 ] as const;
 
 export interface LiveFace {
@@ -99,42 +102,6 @@ function unb64(s: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-function normalise(v: Float32Array, dim: number): void {
-  for (let r = 0; r * dim < v.length; r++) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += v[r * dim + k]! ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let k = 0; k < dim; k++) v[r * dim + k]! *= inv;
-  }
-}
-
-function mirrorFrame(f: Frame): Frame {
-  const { width: W, height: H } = f;
-  const out = new Uint8Array(W * H * 3);
-  const src = f.data;
-  for (let y = 0; y < H; y++) {
-    const o = y * W * 3;
-    for (let x = 0; x < W; x++) {
-      const s = o + x * 3;
-      const d = o + (W - 1 - x) * 3;
-      out[d] = src[s]!;
-      out[d + 1] = src[s + 1]!;
-      out[d + 2] = src[s + 2]!;
-    }
-  }
-  return { data: out, width: W, height: H, format: 'rgb' };
-}
-
-function mirrorFace(face: Face, W: number): Face {
-  const m = (p: [number, number]): [number, number] => [W - 1 - p[0], p[1]];
-  const l = face.landmarks;
-  return {
-    box: { x: W - face.box.x - face.box.width, y: face.box.y, width: face.box.width, height: face.box.height },
-    score: face.score,
-    landmarks: l.length === 5 ? [m(l[1]!), m(l[0]!), m(l[2]!), m(l[4]!), m(l[3]!)] : [],
-  };
-}
-
 /** MTCNN behind the Detector calls the runner makes (smallestFace -> minFace). */
 class MtcnnAsDetector {
   readonly landmarks = true;
@@ -175,6 +142,9 @@ export class LiveEncoder {
         ...(c.embedderMean ? { mean: c.embedderMean } : {}),
         ...(c.embedderStd ? { std: c.embedderStd } : {}),
         ...(c.embedderOrder ? { channelOrder: c.embedderOrder } : {}),
+        ...(c.interpolation ? { interpolation: c.interpolation } : {}),
+        ...(c.sharpen !== undefined ? { sharpen: c.sharpen } : {}),
+        ...(c.flip ? { flip: true } : {}),
       });
       return new LiveEncoder(det, stage, emb, c);
     } catch (err) {
@@ -203,17 +173,9 @@ export class LiveEncoder {
     return faces.filter((f) => f.landmarks.length === 5 || !this.detector.landmarks);
   }
 
-  /** L2-normalised embeddings of the faces (flip-averaged when configured). */
-  async embed(frame: Frame, faces: Face[]): Promise<Float32Array> {
-    const e = await this.embedder.embed(frame, faces);
-    if (this.config.flip && faces.length) {
-      const mf = mirrorFrame(frame);
-      const m = await this.embedder.embed(mf, faces.map((f) => mirrorFace(f, frame.width)));
-      mf.data.fill(0);
-      for (let i = 0; i < e.length; i++) e[i]! += m[i]!;
-      normalise(e, this.dim);
-    }
-    return e;
+  /** L2-normalised embeddings of the faces (flip-averaged by the Embedder when configured). */
+  embed(frame: Frame, faces: Face[]): Promise<Float32Array> {
+    return this.embedder.embed(frame, faces);
   }
 
   async close(): Promise<void> {
@@ -256,7 +218,8 @@ export async function liveConfigKey(c: LiveConfig): Promise<string> {
   const stage = await effectiveStage(c);
   const lm = stage ? await modelId(c.landmarkModel ?? stage, 'landmarks') : 'none';
   return createHash('sha256')
-    .update(canonical({ v: 1, ...c, ...(stage ? { landmarks: stage } : {}), detectorModel: det, embedderModel: emb, landmarkModel: lm }))
+    // v 2 for flip: the Embedder mirrors the aligned crop (v 1 mirrored the frame and its landmarks).
+    .update(canonical({ v: c.flip ? 2 : 1, ...c, ...(stage ? { landmarks: stage } : {}), detectorModel: det, embedderModel: emb, landmarkModel: lm }))
     .digest('hex');
 }
 
