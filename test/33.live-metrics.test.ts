@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { liveFigures } from '../dist/eval/live/metrics.js';
 import { assignDetections } from '../dist/eval/live/run.js';
+import { pairedBootstrap, tpirAt, type SearchRow } from '../dist/eval/live/scores.js';
 import { buildLiveSet, listScenes, resolveLiveSetOptions } from '../dist/eval/live/set.js';
 import { renderFrame } from '../dist/eval/live/render.js';
 import { openDataset } from '../dist/eval/dataset.js';
@@ -93,6 +94,44 @@ describe('live-like metrics, hand-computed', () => {
     const t = fig.tpirAtFpir[1]!;
     expect(t.tpirInterval!.low).toBeLessThan(0.5);
     expect(t.tpirInterval!.high).toBeGreaterThan(0.5);
+  });
+});
+
+describe('paired comparison of two rules, hand-computed', () => {
+  // 10 frames; each: 1 mated search and 100 non-mated (1,000 in all, so FPIR 1e-2 lets 10 alert).
+  const rows = (matedScore: (f: number) => number, hit: (f: number) => boolean): SearchRow[] => {
+    const out: SearchRow[] = [];
+    for (let f = 0; f < 10; f++) {
+      out.push({ frame: f, mated: true, hit: hit(f), score: matedScore(f), size: 40 });
+      for (let k = 0; k < 100; k++) out.push({ frame: f, mated: false, hit: false, score: k === 0 ? 0.9 : k / 1000, size: 40 });
+    }
+    return out;
+  };
+  it('tpirAt: the threshold lets floor(FPIR x n) non-mated searches alert', () => {
+    // Non-mated: ten at 0.9, the rest <= 0.099. FPIR 1e-2 -> 10 may alert: threshold just above 0.099.
+    const a = rows((f) => (f < 5 ? 0.5 : 0.05), () => true);
+    const t = tpirAt(a, 1e-2);
+    expect(t.falseAlerts).toBe(10);
+    expect(t.threshold).toBeGreaterThan(0.099);
+    expect(t.threshold).toBeLessThan(0.0991);
+    expect(t.hits).toBe(5);
+    expect(t.tpir).toBe(0.5);
+    // FPIR 1e-3 -> 1 may alert, but ten tie at 0.9: the threshold goes above them all, no false alert.
+    expect(tpirAt(a, 1e-3)).toMatchObject({ falseAlerts: 0, hits: 0 });
+  });
+  it('pairedBootstrap: the same rule differs by exactly 0; a rule better on every frame has an interval above 0', () => {
+    const a = rows((f) => (f < 5 ? 0.5 : 0.05), () => true);
+    const same = pairedBootstrap(a, a, 1e-2, { rounds: 200 });
+    expect(same).toMatchObject({ diff: 0, low: 0, high: 0, rounds: 200 });
+    const b = rows(() => 0.5, () => true);
+    const better = pairedBootstrap(a, b, 1e-2, { rounds: 200, seed: 7 });
+    expect(better.diff).toBe(0.5);
+    expect(better.low).toBeGreaterThan(0);
+    expect(better.high).toBeLessThanOrEqual(1);
+    // Deterministic: same seed, same interval.
+    expect(pairedBootstrap(a, b, 1e-2, { rounds: 200, seed: 7 })).toEqual(better);
+    // A wrong rank-1 never counts, whatever its score.
+    expect(pairedBootstrap(a, rows(() => 0.5, () => false), 1e-2, { rounds: 50 }).diff).toBe(-0.5);
   });
 });
 

@@ -11,9 +11,14 @@
  * - `crossValidatedTpir`: TPIR at an FPIR with the threshold(s) chosen on
  *   half the frames and counted on the other half (both halves, summed), so
  *   a rule with more thresholds (one per face-size bin) is compared fairly
- *   with one global threshold.
+ *   with one global threshold;
+ * - `pairedBootstrap`: the 95% interval of the difference in TPIR at an
+ *   FPIR between two rules on the same searches, resampling whole frames
+ *   (the protocol's unit: a frame's faces share blur, JPEG and crowd), each
+ *   rule's threshold re-set on every resample: the noise against which a
+ *   tuning is kept or not.
  */
-import { thresholdForRate } from '../metrics/index.js';
+import { thresholdForRate, thresholdForRateSorted } from '../metrics/index.js';
 import type { LiveRun } from './run.js';
 
 /** T-norm of a faces x templates score matrix (row-wise standardisation). */
@@ -104,4 +109,84 @@ export function crossValidatedTpir(rows: SearchRow[], fpir: number, bins: number
     }
   }
   return { tpir: hits / mated, hits, mated, falseAlerts, nonMated };
+}
+
+/** TPIR at `fpir` with the threshold set on all the rows' non-mated scores (the protocol's rule). */
+export function tpirAt(rows: SearchRow[], fpir: number): { tpir: number; hits: number; mated: number; threshold: number; falseAlerts: number; nonMated: number } {
+  const neg = Float64Array.from(rows.filter((r) => !r.mated).map((r) => r.score)).sort().reverse();
+  const op = thresholdForRateSorted(neg, fpir);
+  const mated = rows.filter((r) => r.mated);
+  const hits = mated.filter((r) => r.hit && r.score >= op.threshold).length;
+  return { tpir: hits / mated.length, hits, mated: mated.length, threshold: op.threshold, falseAlerts: op.falseEvents, nonMated: neg.length };
+}
+
+/** A small seeded PRNG (mulberry32): the bootstrap is deterministic. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PairedDifference {
+  /** TPIR of b minus TPIR of a on all frames. */
+  diff: number;
+  /** 2.5% and 97.5% percentiles of the resampled differences. */
+  low: number;
+  high: number;
+  rounds: number;
+}
+
+/**
+ * Difference in TPIR at `fpir` of rule b over rule a (rows of the same
+ * searches: same set and detector), with a 95% percentile interval from
+ * `rounds` resamples of whole frames with replacement (seeded).
+ */
+export function pairedBootstrap(a: SearchRow[], b: SearchRow[], fpir: number, options: { rounds?: number; seed?: number } = {}): PairedDifference {
+  const rounds = options.rounds ?? 1000;
+  const rand = prng(options.seed ?? 1);
+  const byFrame = (rows: SearchRow[]) => {
+    const m = new Map<number, { hits: number[]; neg: number[]; mated: number }>();
+    for (const r of rows) {
+      let e = m.get(r.frame);
+      if (!e) m.set(r.frame, (e = { hits: [], neg: [], mated: 0 }));
+      if (r.mated) {
+        e.mated++;
+        if (r.hit) e.hits.push(r.score);
+      } else e.neg.push(r.score);
+    }
+    return m;
+  };
+  const fa = byFrame(a);
+  const fb = byFrame(b);
+  const frames = [...new Set([...fa.keys(), ...fb.keys()])].sort((x, y) => x - y);
+  const empty = { hits: [], neg: [], mated: 0 };
+  const tpirOf = (m: Map<number, { hits: number[]; neg: number[]; mated: number }>, pick: number[]) => {
+    const neg: number[] = [];
+    let mated = 0;
+    for (const f of pick) {
+      const e = m.get(f) ?? empty;
+      for (const s of e.neg) neg.push(s);
+      mated += e.mated;
+    }
+    if (!neg.length || !mated) return NaN;
+    const t = thresholdForRateSorted(Float64Array.from(neg).sort().reverse(), fpir).threshold;
+    let hits = 0;
+    for (const f of pick) for (const s of (m.get(f) ?? empty).hits) if (s >= t) hits++;
+    return hits / mated;
+  };
+  const diff = tpirOf(fb, frames) - tpirOf(fa, frames);
+  const diffs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const pick = frames.map(() => frames[Math.floor(rand() * frames.length)]!);
+    const d = tpirOf(fb, pick) - tpirOf(fa, pick);
+    if (!Number.isNaN(d)) diffs.push(d);
+  }
+  diffs.sort((x, y) => x - y);
+  const q = (p: number) => diffs[Math.min(diffs.length - 1, Math.max(0, Math.round(p * (diffs.length - 1))))]!;
+  return { diff, low: q(0.025), high: q(0.975), rounds: diffs.length };
 }
