@@ -97,7 +97,25 @@ function check() {
   log(`${rel} matches the native sources (${hash.slice(0, 12)})`);
 }
 
+/** The Linux build packages a portable prebuild needs; installed through apt when root, else named. */
+function buildPackages() {
+  if (process.platform !== 'linux') return;
+  const gcc = spawnSync('g++', ['-dumpversion'], { encoding: 'utf8' }).stdout.trim().split('.')[0];
+  const has = (file) => path.isAbsolute(spawnSync('g++', ['-print-file-name=' + file], { encoding: 'utf8' }).stdout.trim());
+  const need = [];
+  if (!existsSync('/usr/include/faiss/IndexFlat.h')) need.push('libfaiss-dev');
+  if (!has('libopenblas.a')) need.push('libopenblas-dev');
+  if (!has('libgfortran.so')) need.push(gcc ? `libgfortran-${gcc}-dev` : 'gfortran');
+  if (need.length === 0) return;
+  const cmd = `apt-get install -y --no-install-recommends ${need.join(' ')}`;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) fail(`a portable prebuild needs ${need.join(', ')}: sudo ${cmd}`);
+  log(`installing ${need.join(', ')}`);
+  const r = spawnSync('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${cmd}`], { stdio: 'inherit' });
+  if (r.status !== 0) fail(`apt-get failed: ${cmd}`);
+}
+
 function build(extra) {
+  buildPackages();
   const hash = nativeSourceHash(root);
   const out = path.join(root, 'build-prebuild');
   rmSync(out, { recursive: true, force: true });
