@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, findSpec } from '../dist/models/catalog.js';
 import { hasShared, repoRoot, sharedData, sharedModel } from './helpers/shared.js';
 
 const run = promisify(execFile);
@@ -168,30 +167,64 @@ describe.skipIf(!hasShared)('livefr enroll with the default models records their
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('as the calibration, its source named, so match --threshold below it needs --force', async () => {
+    const { CATALOG, DEFAULTS } = await import('../dist/models/catalog.js');
+    const spec = CATALOG.find((m) => m.name === DEFAULTS.embedder)!;
+    // The live-like operating point when measured, else LFW's (what Embedder.suggestedThreshold gives).
+    const t = spec.live?.threshold ?? spec.threshold!;
+    const source = spec.live ? `at FPIR ${spec.live.fpir} \\(TPIR ${spec.live.tpir}\\) on livefr's live-like protocol` : 'at FMR 1e-3 per comparison on LFW';
+    const esc = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const list = path.join(dir, 'wl.lfr');
     const e = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet']);
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/Enrolled 3 people \(3 templates\)/);
-    // The default embedder's operating point, from the catalog (the default changed from faceapi-resnet, 0.927).
-    const spec = findSpec(DEFAULTS.embedder)!;
-    const t = spec.live?.threshold ?? spec.threshold!;
-    const re = (v: number) => String(v).replace('.', '\\.');
-    expect(e.stdout).toMatch(new RegExp(`Alert threshold ${re(t)}: model operating point of ${DEFAULTS.embedder}: threshold ${re(t)} `));
+    expect(e.stdout).toMatch(new RegExp(`Alert threshold ${esc(String(t))}: model operating point of ${esc(spec.name)}: threshold ${esc(String(t))} ${source}`));
     const j = await livefr(['enroll', list, path.join(dir, 'people'), '--quiet', '--json']);
     const summary = JSON.parse(j.stdout);
     expect(summary.calibration).toMatchObject({ threshold: t, watchlistSize: 3 });
     expect(summary.calibration.method).toMatch(/livefr model registry/);
-    expect(summary.calibration.targetFPIR).toBeCloseTo(1 - (1 - 1e-3) ** 3, 6);
+    expect(summary.calibration.targetFPIR).toBeCloseTo(spec.live ? spec.live.fpir : 1 - (1 - 1e-3) ** 3, 6);
 
     const img = path.join(dir, 'people', readdirSync(path.join(dir, 'people'))[0]!);
     const file = path.join(img, readdirSync(img)[0]!);
-    const low = await livefr(['match', list, file, '--threshold', String(+(t - 0.1).toFixed(3)), '--quiet']);
+    const below = String(Math.round((t - 0.1) * 1000) / 1000);
+    const low = await livefr(['match', list, file, '--threshold', below, '--quiet']);
     expect(low.code).toBe(2);
-    expect(low.stderr).toMatch(new RegExp(`calibrated threshold ${re(t)}.*--force`));
-    const forced = await livefr(['match', list, file, '--threshold', String(+(t - 0.1).toFixed(3)), '--force', '--quiet']);
+    expect(low.stderr).toMatch(new RegExp(`calibrated threshold ${esc(String(t))}.*--force`));
+    const forced = await livefr(['match', list, file, '--threshold', below, '--force', '--quiet']);
     expect(forced.code, forced.stderr).toBe(0);
     const ok = await livefr(['match', list, file, '--quiet']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/ALERT .*: /);
   });
 });
+
+describe('recordOperatingPoint (enroll)', () => {
+  const unit = () => {
+    const v = new Float32Array(8);
+    v[0] = 1;
+    return v;
+  };
+  it('records the LFW operating point with the FPIR it gives over the templates, and leaves a real calibration alone', async () => {
+    const { recordOperatingPoint } = await import('../dist/cli/commands/enroll.js');
+    const { Watchlist } = await import('../dist/index.js');
+    const wl = new Watchlist({ dim: 8, threshold: 0.638 });
+    await wl.add('a', unit());
+    await wl.add('b', unit());
+    expect(recordOperatingPoint(wl, { suggestedThreshold: 0.638 }, 'faceres')).toBe(true);
+    expect(wl.calibration).toMatchObject({ threshold: 0.638, watchlistSize: 2 });
+    expect(wl.calibration!.method).toMatch(/^model operating point of faceres: threshold 0\.638 at FMR 1e-3 per comparison on LFW/);
+    expect(wl.calibration!.targetFPIR).toBeCloseTo(1 - (1 - 1e-3) ** 2, 9);
+    expect(() => wl.setThreshold(0.5)).toThrow(/calibrated threshold 0\.638/);
+    // A calibration from livefr calibrate stays; so does a threshold the user chose.
+    const cal = new Watchlist({ dim: 8, threshold: 0.7 });
+    await cal.add('a', unit());
+    cal.setThreshold(0.7, { calibration: { targetFPIR: 1e-3, watchlistSize: 1000, method: 'open-set' } });
+    expect(recordOperatingPoint(cal, { suggestedThreshold: 0.638 }, 'faceres')).toBe(false);
+    expect(cal.calibration!.method).toBe('open-set');
+    const own = new Watchlist({ dim: 8, threshold: 0.8 });
+    await own.add('a', unit());
+    expect(recordOperatingPoint(own, { suggestedThreshold: 0.638 }, 'faceres')).toBe(false);
+    expect(own.calibration).toBeUndefined();
+  });
+});
+

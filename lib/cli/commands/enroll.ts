@@ -16,6 +16,7 @@ import { Progress } from '../progress.js';
 import { count } from '../format.js';
 import { fpirFromFmr } from '../../eval/calibrate.js';
 import { defaultModelName } from '../../models/registry.js';
+import type { LiveOperatingPoint } from '../../models/catalog.js';
 import { enrol, purgeExpired } from '../../governance/index.js';
 import { GOVERNANCE_FLAGS, KEY_FLAGS, watchlistKeyOptions, PROVENANCE_FLAGS, governedEnrolment, modelSha, openGovernance, provenanceFor } from '../governance.js';
 
@@ -44,25 +45,37 @@ export const OPERATING_POINT_METHOD = 'model operating point';
 
 /**
  * A watchlist enrolled with a registry embedder gets that model's measured
- * operating point as its calibration: the cosine threshold at a false-match
- * rate of 1e-3 per comparison on LFW (lfw-dev pairs), from the model
- * registry, so a lower threshold needs --force. The record names that
- * source; its FPIR is what that FMR gives over the watchlist's templates.
- * A calibration from livefr calibrate is left alone; a previous operating-
- * point record is updated to the watchlist's new size. Returns whether it
- * recorded one.
+ * operating point as its calibration, so a lower threshold needs --force.
+ * The record names its source: the live-like protocol's threshold at FPIR
+ * 1e-3 when the registry has one (with the detector and landmark stage it
+ * was measured with), else the cosine threshold at a false-match rate of
+ * 1e-3 per comparison on LFW (lfw-dev pairs), whose FPIR over the
+ * watchlist's templates is recorded. A calibration from livefr calibrate
+ * is left alone; a previous operating-point record is updated to the
+ * watchlist's new size. Returns whether it recorded one.
  */
-export function recordOperatingPoint(watchlist: Watchlist, threshold: number | undefined, model: string): boolean {
+export function recordOperatingPoint(
+  watchlist: Watchlist,
+  embedder: { suggestedThreshold: number | undefined; liveOperatingPoint?: LiveOperatingPoint | undefined },
+  model: string,
+): boolean {
+  const threshold = embedder.suggestedThreshold;
   const current = watchlist.calibration;
   if (threshold === undefined || watchlist.templateCount === 0) return false;
   if (current && !current.method?.startsWith(OPERATING_POINT_METHOD)) return false;
   if (!current && watchlist.threshold !== threshold) return false; // a threshold the user chose stays theirs
   const t = current ? current.threshold : threshold;
+  const live = embedder.liveOperatingPoint;
+  const source =
+    live && live.threshold === t
+      ? `threshold ${t} at FPIR ${live.fpir} (TPIR ${live.tpir}) on livefr's live-like protocol with ${live.detector}` +
+        `${live.landmarks ? ` and the ${live.landmarks} landmark stage` : ''}, from the livefr model registry (${live.command})`
+      : `threshold ${t} at FMR 1e-3 per comparison on LFW (lfw-dev pairs), from the livefr model registry`;
   watchlist.setThreshold(t, {
     calibration: {
-      targetFPIR: fpirFromFmr(1e-3, watchlist.templateCount),
+      targetFPIR: live && live.threshold === t ? live.fpir : fpirFromFmr(1e-3, watchlist.templateCount),
       watchlistSize: watchlist.size,
-      method: `${OPERATING_POINT_METHOD} of ${model}: threshold ${t} at FMR 1e-3 per comparison on LFW (lfw-dev pairs), from the livefr model registry; calibrate on the deployment's own data with livefr calibrate`,
+      method: `${OPERATING_POINT_METHOD} of ${model}: ${source}; calibrate on the deployment's own data with livefr calibrate`,
     },
   });
   return true;
@@ -163,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
     progress.finish();
     await Promise.all([detector.close(), embedder.close()]);
   }
-  const operatingPoint = recordOperatingPoint(watchlist, embedder.suggestedThreshold, embedderName(flags));
+  const operatingPoint = recordOperatingPoint(watchlist, embedder, embedderName(flags));
   await watchlist.save(file, watchlistKeyOptions(flags, file));
   await gov.close();
   for (const s of skipped) process.stderr.write(`livefr enroll: skipped ${s.file}: ${s.reason}\n`);
