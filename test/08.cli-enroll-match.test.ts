@@ -199,9 +199,11 @@ describe.skipIf(!hasShared)('livefr enroll with the default models records their
 });
 
 describe('recordOperatingPoint (enroll)', () => {
+  // Distinct unit vectors: the watchlist refuses exact copies of an enrolled template.
+  let axis = 0;
   const unit = () => {
     const v = new Float32Array(8);
-    v[0] = 1;
+    v[axis++ % 8] = 1;
     return v;
   };
   it('records the LFW operating point with the FPIR it gives over the templates, and leaves a real calibration alone', async () => {
