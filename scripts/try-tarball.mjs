@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Tries livefr the way a new user meets it: `npm pack`, a fresh project in
 // a temporary folder, `ONNXRUNTIME_NODE_INSTALL=skip npm install <tarball>`
-// with no compiler on PATH, then the README's quick start (it must exit by
-// itself), require() from CommonJS, `livefr --version` and `livefr info`,
-// and, with ../shared/data present, `livefr enroll` + `livefr match` on a
-// folder of hundreds of LFW images. Needs the npm registry; takes minutes.
+// with no compiler on PATH (packages installed and their size are
+// reported), then the README's quick start on a picture the tarball ships
+// (it must exit by itself and convert nothing: the default models are in
+// the tarball), `livefr demo`, require() from CommonJS, `livefr --version`
+// and `livefr info`, a non-default model (the error names the package to
+// install; once installed, `livefr models convert` builds it), and, with
+// ../shared/data present, `livefr enroll` + `livefr match` on a folder of
+// hundreds of LFW images. Needs the npm registry; takes minutes.
 //
 //   node scripts/try-tarball.mjs [--keep] [--images N]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,12 +61,16 @@ if (inst.status !== 0) log(inst.stderr.slice(-2000));
 const warned = /install-scripts/.test(inst.stderr);
 log(`npm printed: ${warned ? inst.stderr.split('\n').filter((l) => /install-scripts/.test(l)).slice(0, 3).join(' | ') : '(no install-scripts warning)'}`);
 const pkgDir = path.join(app, 'node_modules', 'livefr');
+const installed = Object.keys(JSON.parse(readFileSync(path.join(app, 'node_modules', '.package-lock.json'), 'utf8')).packages).filter(Boolean).length;
+const mb = Number(run('du', ['-sk', path.join(app, 'node_modules')]).stdout.split('\t')[0]) / 1024;
+log(`installed: ${installed} packages, ${mb.toFixed(0)} MB in node_modules (${inst.stdout.trim().split('\n').filter((l) => /added/.test(l)).join(' ')})`);
+check(!existsSync(path.join(app, 'node_modules', 'faceplugin-face-recognition-js')) && !existsSync(path.join(app, 'node_modules', 'jest')), 'no model source package (nor its jest/webpack tree) was installed');
 check(!existsSync(path.join(pkgDir, 'build')), 'nothing was compiled (no build/ in node_modules/livefr)');
 const ldd = run('ldd', [path.join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`, 'livefr.napi.node')]);
 log(`ldd of the installed prebuild:\n${ldd.stdout}`);
 
-const sample = path.join(createRequire(path.join(root, 'package.json')).resolve('@vladmandic/face-api/package.json'), '..', 'demo', 'sample1.jpg');
-copyFileSync(sample, path.join(app, 'alice.jpg'));
+// A picture the tarball itself ships (the demo's).
+copyFileSync(path.join(pkgDir, 'assets', '@vladmandic', 'face-api', 'demo', 'sample1.jpg'), path.join(app, 'alice.jpg'));
 writeFileSync(
   path.join(app, 'quick.mjs'),
   `import { Detector, Embedder, Watchlist, loadImage } from 'livefr';
@@ -81,6 +88,17 @@ for (const [i, r] of results.entries()) if (r.alert) console.log('ALERT', r.best
 const quick = run('node', ['quick.mjs'], { cwd: app, env, timeout: 300_000 });
 check(quick.status === 0 && /ALERT alice/.test(quick.stdout), `quick start alerts and exits by itself (${quick.seconds.toFixed(1)} s, first run converts the models)`);
 if (quick.status !== 0) log(quick.stderr.slice(-1500));
+check(!/converting|fetching/.test(quick.stderr), 'the quick start converted and fetched nothing (the default models come in the tarball)');
+const demo = run('npx', ['livefr', 'demo', '--no-shared'], { cwd: app, env, timeout: 600_000 });
+const scene = demo.stdout.split('\n').find((l) => /faces? found/.test(l)) ?? '';
+check(demo.status === 0 && existsSync(path.join(app, 'out', 'demo.jpg')), `livefr demo (${demo.seconds.toFixed(1)} s): ${scene.trim()}`);
+if (demo.status !== 0) log(demo.stderr.slice(-1500));
+const other = run('node', ['--input-type=module', '-e', "import { Embedder } from 'livefr'; await Embedder.load({ model: 'faceapi-resnet' });"], { cwd: app, env });
+check(other.status !== 0 && /npm install @vladmandic\/face-api/.test(other.stderr), `a non-default model names the package to install: ${other.stderr.split('\n').find((l) => /^SourcePackageError/.test(l.trim()))?.trim().slice(0, 400)}`);
+const addPkg = run('npm', ['install', '--no-audit', '--no-fund', '@vladmandic/face-api@1.7.15'], { cwd: app, env });
+const conv = run('npx', ['livefr', 'models', 'convert', 'faceapi-resnet'], { cwd: app, env, timeout: 300_000 });
+check(addPkg.status === 0 && conv.status === 0, `once @vladmandic/face-api is installed, livefr models convert faceapi-resnet builds it (${conv.seconds.toFixed(1)} s)`);
+if (conv.status !== 0) log(conv.stderr.slice(-1500));
 const cjs = run('node', ['-e', "require('livefr')"], { cwd: app, env });
 check(cjs.status !== 0 && /await import\('livefr'\)/.test(cjs.stderr), 'require() says livefr is an ES module and shows the import() line');
 const version = run('npx', ['livefr', '--version'], { cwd: app, env });

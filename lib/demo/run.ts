@@ -224,9 +224,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const out = path.resolve(options.out ?? path.join('out', 'demo.jpg'));
   const sceneFile = options.scene === 'collage' ? null : assetPath(DEMO_SCENE.package, DEMO_SCENE.file);
-  if (options.scene === 'grid' && !sceneFile) throw new ModelError(`The demo scene ${DEMO_SCENE.package}/${DEMO_SCENE.file} is not installed: run \`npm install\``);
+  if (options.scene === 'grid' && !sceneFile) throw new ModelError(`The demo scene ${DEMO_SCENE.package}/${DEMO_SCENE.file} is neither bundled (assets/) nor installed: in a clone, run \`node scripts/setup.mjs\``);
   if (!sceneFile && !assetPath(FALLBACK_SCENE.package, FALLBACK_SCENE.files[0]!)) {
-    throw new ModelError(`The demo pictures are not installed (${DEMO_SCENE.package}, ${FALLBACK_SCENE.package}): run \`npm install\``);
+    throw new ModelError(`The demo pictures (${DEMO_SCENE.package}, ${FALLBACK_SCENE.package}) are neither bundled (assets/) nor installed: in a clone, run \`node scripts/setup.mjs\``);
   }
   // A family alone picks that family's registry model (Detector.load says when there is none).
   const detectorModel = options.detector ?? (options.detectorFamily === undefined ? DEFAULTS.detector : undefined);

