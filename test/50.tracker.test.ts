@@ -211,6 +211,51 @@ describe('Tracker', () => {
     expect(ids.map((s) => s.size)).toEqual(people.map(() => 1));
   });
 
+  it('predicts tracks on frames without detection (advance) exactly as an update across the gap would', () => {
+    const at = (f: number) => box(100 + 5 * f, 200 + 2 * f, 40 + 0.2 * f);
+    const a = new Tracker<string>();
+    const b = new Tracker<string>();
+    for (let f = 0; f < 30; f += 3) {
+      a.update(f, [det(at(f))]);
+      // b: the frames between detections go through the tracker one by one.
+      if (f > 0) for (let g = f - 2; g < f; g++) expect(b.advance(g)).toEqual([]);
+      b.update(f, [det(at(f))]);
+      expect(b.currentFrame).toBe(f);
+      expect(b.tracks()[0]!.box.x).toBeCloseTo(a.tracks()[0]!.box.x, 9);
+    }
+    // Between detections the box follows the motion.
+    b.advance(31);
+    expect(Math.abs(b.tracks()[0]!.box.x - at(31).x)).toBeLessThan(3);
+    expect(b.tracks()[0]!.frame).toBe(31);
+    expect(() => b.advance(31)).toThrow(RangeError);
+    expect(() => b.update(30, [])).toThrow(RangeError);
+  });
+
+  it('ends an unseen track on a frame without detection, but only after it missed minLostUpdates detections', () => {
+    const t = new Tracker<string>({ maxLostFrames: 10 });
+    for (let f = 0; f < 4; f++) t.update(f, [det(box(100 + f, 100, 40))]);
+    // Detections far apart (every 20 frames, a loaded machine): the track survives the wait for the next one.
+    expect(t.advance(20)).toEqual([]);
+    t.update(21, [det(box(121, 100, 40))]);
+    expect(t.tracks()).toHaveLength(1);
+    expect(t.tracks()[0]!.missed).toBe(0);
+    // Two detections missed, then unseen beyond maxLostFrames: it ends at the frame without detection.
+    t.update(25, []);
+    expect(t.advance(29)).toEqual([]); // one miss only
+    t.update(30, []);
+    expect(t.tracks()[0]!.missed).toBe(2);
+    const ended = t.advance(32);
+    expect(ended).toHaveLength(1);
+    expect(t.tracks()).toHaveLength(0);
+    // A tentative track is never ended by advance (only a detection can miss it).
+    const u = new Tracker<string>({ maxLostFrames: 0 });
+    u.update(0, []);
+    u.update(1, [det(box(10, 10, 40), 0.95)]);
+    expect(u.tracks()[0]!.state).toBe('tentative');
+    expect(u.advance(50)).toEqual([]);
+    expect(() => new Tracker({ minLostUpdates: 0 })).toThrow(/options\.minLostUpdates/);
+  });
+
   it('rejects bad options and frames that go backwards', () => {
     expect(() => new Tracker({ highScore: 2 })).toThrow(/options\.highScore/);
     expect(() => new Tracker({ bogus: 1 } as never)).toThrow(/bogus/);

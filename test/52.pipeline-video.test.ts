@@ -136,6 +136,8 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
   it('counts every frame: offline, all processed, none dropped', () => {
     expect(status.frames).toBe(video.frames);
     expect(status.processed).toBe(video.frames);
+    expect(status.detected).toBe(video.frames);
+    expect(status.tracked).toBe(0);
     expect(status.dropped).toBe(0);
     expect(status.state).toBe('ended');
     expect(status.alerts).toBe(alerts.length);
@@ -163,19 +165,23 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
         const index = f.index;
         src.release(f);
         // Wait for the pipeline between frames, as an application that decodes at its own pace would.
-        while (pipeline.status('app').processed + pipeline.status('app').skipped + pipeline.status('app').dropped < index) await new Promise((r) => setTimeout(r, 5));
+        while (pipeline.status('app').processed + pipeline.status('app').dropped < index) await new Promise((r) => setTimeout(r, 5));
         if (pipeline.push('app', rgb, 1000 + index * 40)) accepted++;
       });
       src.on('end', (e) => (e ? reject(e) : resolve()));
       src.start();
     });
     await new Promise((r) => setTimeout(r, 200));
-    while (pipeline.status('app').processed + pipeline.status('app').skipped + pipeline.status('app').dropped < video.frames) await new Promise((r) => setTimeout(r, 20));
+    while (pipeline.status('app').processed + pipeline.status('app').dropped < video.frames) await new Promise((r) => setTimeout(r, 20));
     const st = pipeline.status('app');
     await pipeline.removeStream('app');
     await pipeline.close();
     expect(st.frames).toBe(video.frames);
     expect(st.skipped).toBe(video.frames / 2);
+    // Every frame went through the tracker: half detected, the planned other half tracked only.
+    expect(st.processed).toBe(video.frames);
+    expect(st.detected + st.dropped).toBe(video.frames / 2);
+    expect(st.tracked).toBe(video.frames / 2);
     for (const a of pushed) {
       expect(walkerOf(a, video)?.id).toBe(a.watchlistId);
       expect(a.time).toBeCloseTo((a.frame * 40) / 1000, 6);

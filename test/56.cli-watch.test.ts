@@ -72,9 +72,12 @@ describe.skipIf(!canRun)('livefr watch', () => {
     }
     const s = (summary.streams as Record<string, Record<string, number>>).cam!;
     expect(Object.keys(summary)).toEqual(['type', 'streams']);
-    expect(Object.keys(s)).toEqual(['frames', 'processed', 'dropped', 'faces', 'tracks', 'alerts']);
+    expect(Object.keys(s)).toEqual(['frames', 'processed', 'detected', 'tracked', 'dropped', 'faces', 'tracks', 'alerts']);
     expect(s.frames).toBe(video.frames);
     expect(s.processed).toBe(video.frames);
+    // Offline: every frame detected, none tracked only.
+    expect(s.detected).toBe(video.frames);
+    expect(s.tracked).toBe(0);
     expect(s.dropped).toBe(0);
     expect(s.alerts).toBe(alerts.length);
     // Nothing about non-matching faces on stderr either.
@@ -85,10 +88,10 @@ describe.skipIf(!canRun)('livefr watch', () => {
     const r = await watch([wlFile, '--source', video.file, '--loop', ...MODEL_FLAGS], { sigintOn: /^s1\s+in /, times: 2 });
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout.trim().split('\n');
-    expect(out[out.length - 1]).toMatch(/^Stopped: s1: \d+ frames, \d+ processed, \d+ dropped, \d+ faces, \d+ tracks, \d+ alerts?$/);
+    expect(out[out.length - 1]).toMatch(/^Stopped: s1: \d+ frames, \d+ processed \(\d+ detected, \d+ tracked only\), \d+ dropped, \d+ faces, \d+ tracks, \d+ alerts?$/);
     for (const l of out.slice(0, -1)) expect(l).toMatch(/^ALERT s1 \S+ score /);
     // Not a TTY here: one status line per stream every 5 s.
-    expect(r.stderr).toMatch(/^s1\s+in\s+[\d.]+ fps\s+processed\s+[\d.]+ fps\s+faces\s+\d+\s+tracks\s+\d+\s+dropped\s+\d+\s+alerts \d+/m);
+    expect(r.stderr).toMatch(/^s1\s+in\s+[\d.]+ fps\s+processed\s+[\d.]+ fps\s+detected\s+[\d.]+ fps\s+faces\s+\d+\s+tracks\s+\d+\s+dropped\s+\d+\s+alerts \d+/m);
   });
 
   it('refuses a threshold below the calibrated one, and bad flags, with the flag named', async () => {

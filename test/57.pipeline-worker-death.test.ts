@@ -30,12 +30,17 @@ describe.skipIf(!canRun)('a dead inference worker', () => {
     pipeline.on('error', (e: StreamError) => errors.push(e));
     pipeline.addStream('cam', video.file);
     // Kill the detector's worker thread once 40 frames are through (safely: never inside a native ONNX Runtime call).
+    // Its gate is closed first, so the run it is given next fails (a frame lost with the worker, whatever the
+    // timing), and the thread is terminated once that frame has been counted.
     let killedAt = -1;
     const killer = setInterval(() => {
       if (killedAt >= 0 || pipeline.status('cam').processed < 40) return;
       killedAt = pipeline.status('cam').processed;
       const slot = pool.slots[0]!;
-      void closeGate(slot.gate).then(() => slot.worker.terminate());
+      void closeGate(slot.gate).then(async () => {
+        while (pipeline.status('cam').dropped === 0) await new Promise((r) => setTimeout(r, 2));
+        await slot.worker.terminate();
+      });
     }, 5);
     await pipeline.ended();
     clearInterval(killer);

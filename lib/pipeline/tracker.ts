@@ -43,6 +43,13 @@ export interface TrackerOptions {
   minHits?: number;
   /** Frames a confirmed track survives without a detection (default 30). */
   maxLostFrames?: number;
+  /**
+   * Detection updates a track must miss before maxLostFrames can end it
+   * (default 2): when detection runs on few frames (a loaded machine), a
+   * track is not ended between two detections only because they were far
+   * apart.
+   */
+  minLostUpdates?: number;
 }
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
@@ -69,6 +76,8 @@ export interface Track<T = unknown> {
   hits: number;
   /** The last matched detection. */
   last: Detection<T>;
+  /** Detection updates since the last match. */
+  missed: number;
 }
 
 export interface TrackerUpdate<T = unknown> {
@@ -183,7 +192,7 @@ interface Internal<T> extends Track<T> {
   observed: BoxFilter;
 }
 
-const KEYS = ['highScore', 'lowScore', 'newTrackScore', 'matchIou', 'lowMatchIou', 'tentativeJump', 'minHits', 'maxLostFrames'] as const;
+const KEYS = ['highScore', 'lowScore', 'newTrackScore', 'matchIou', 'lowMatchIou', 'tentativeJump', 'minHits', 'maxLostFrames', 'minLostUpdates'] as const;
 
 export class Tracker<T = unknown> {
   readonly options: Required<TrackerOptions>;
@@ -205,12 +214,53 @@ export class Tracker<T = unknown> {
       tentativeJump: o.tentativeJump === undefined ? 1.5 : checkNumber('options.tentativeJump', o.tentativeJump, 0, 100),
       minHits: o.minHits === undefined ? 2 : checkInteger('options.minHits', o.minHits, 1, 1000),
       maxLostFrames: o.maxLostFrames === undefined ? 30 : checkInteger('options.maxLostFrames', o.maxLostFrames, 0, 1e6),
+      minLostUpdates: o.minLostUpdates === undefined ? 2 : checkInteger('options.minLostUpdates', o.minLostUpdates, 1, 1e6),
     };
   }
 
-  /** Live tracks (tentative, confirmed and lost), as of the last update. */
+  /** Live tracks (tentative, confirmed and lost), as of the last update or advance. */
   tracks(): readonly Track<T>[] {
     return this.live;
+  }
+
+  /** The last frame the tracker was updated or advanced to (-1 before the first). */
+  get currentFrame(): number {
+    return this.frame;
+  }
+
+  /**
+   * A frame without detection (motion prediction only): every live track's
+   * box is predicted to `frame` (strictly after the previous frame), and
+   * confirmed or lost tracks that have been unseen for longer than
+   * maxLostFrames (and missed minLostUpdates detections) end now rather than
+   * at the next detection. Tentative tracks wait for the next detection.
+   * Returns the tracks that ended.
+   */
+  advance(frame: number): Track<T>[] {
+    if (!Number.isInteger(frame) || frame <= this.frame) {
+      throw new RangeError(`Expected frame to be an integer after ${this.frame} but received ${frame}`);
+    }
+    if (this.frame < 0) {
+      this.frame = frame;
+      return [];
+    }
+    const steps = frame - this.frame;
+    this.frame = frame;
+    const ended: Track<T>[] = [];
+    const keep: Internal<T>[] = [];
+    for (const t of this.live) {
+      for (let s = 0; s < steps; s++) t.filter.predict();
+      t.box = t.filter.box();
+      t.frame = frame;
+      if (t.state !== 'tentative' && this.expired(t, frame)) ended.push(t);
+      else keep.push(t);
+    }
+    this.live = keep;
+    return ended;
+  }
+
+  private expired(t: Internal<T>, frame: number): boolean {
+    return frame - t.lastSeen > this.options.maxLostFrames && t.missed >= this.options.minLostUpdates;
   }
 
   /**
@@ -264,7 +314,8 @@ export class Tracker<T = unknown> {
         keep.push(t);
         continue;
       }
-      if (t.state === 'tentative' || frame - t.lastSeen > o.maxLostFrames) {
+      t.missed++;
+      if (t.state === 'tentative' || this.expired(t, frame)) {
         ended.push(t);
         continue;
       }
@@ -284,6 +335,7 @@ export class Tracker<T = unknown> {
         lastSeen: frame,
         hits: 1,
         last: d,
+        missed: 0,
         filter,
         observed: filter.copy(),
       };
@@ -356,6 +408,7 @@ export class Tracker<T = unknown> {
     t.box = { ...d.box };
     t.lastSeen = frame;
     t.hits++;
+    t.missed = 0;
     t.last = d;
     if (t.state === 'lost' || t.hits >= this.options.minHits) t.state = 'confirmed';
   }

@@ -56,15 +56,31 @@ export interface StreamStatus {
   height: number | null;
   /** Frames arriving per second (last 2 s). */
   fpsIn: number;
-  /** Frames detected per second (last 2 s). */
+  /** Frames processed (detected or tracked only) per second (last 2 s). */
   fpsProcessed: number;
-  /** Frames received. */
+  /** Frames detected per second (last 2 s): the stream's detection cadence. */
+  fpsDetected: number;
+  /** Frames received (decoded or pushed). */
   frames: number;
-  /** Frames that went through detection. */
+  /**
+   * Frames that went through the tracker: `detected + tracked`. Every frame
+   * is processed unless it is dropped; `detected / frames` is the share that
+   * detection actually saw.
+   */
   processed: number;
-  /** Frames not processed because newer ones arrived first, the pool was full, or their inference failed. */
+  /** Frames detection ran on (then tracker update, quality, embedding of best shots, matching). */
+  detected: number;
+  /**
+   * Frames tracked only: the tracker predicted its tracks across them by
+   * motion, with no detection, because detection was busy with an earlier
+   * frame of the stream when a newer one came (the newest frame wins), the
+   * stream's frame buffers were all in work, or `detectEvery` planned it.
+   * Faces that appear and leave within such frames are not seen.
+   */
+  tracked: number;
+  /** Frames that neither detection nor the tracker took: their inference failed, or the stream was stopping. */
   dropped: number;
-  /** Frames not meant to be detected (`detectEvery`); tracks carry faces across them. */
+  /** The part of `tracked` planned by `detectEvery`. */
   skipped: number;
   /** Faces detected (and above the quality floor), summed over processed frames. */
   faces: number;

@@ -44,13 +44,16 @@ export function parseSource(text: string, index: number): { id: string; url: str
   return { id: `s${index + 1}`, url: text };
 }
 
-function summaryOf(status: StreamStatus[]): Record<string, { frames: number; processed: number; dropped: number; faces: number; tracks: number; alerts: number }> {
-  return Object.fromEntries(status.map((s) => [s.id, { frames: s.frames, processed: s.processed, dropped: s.dropped, faces: s.faces, tracks: s.tracks, alerts: s.alerts }]));
+/** Per stream: `processed` = `detected` + `tracked` (tracked only, by motion); docs/pipeline.md defines each. */
+function summaryOf(status: StreamStatus[]): Record<string, { frames: number; processed: number; detected: number; tracked: number; dropped: number; faces: number; tracks: number; alerts: number }> {
+  return Object.fromEntries(
+    status.map((s) => [s.id, { frames: s.frames, processed: s.processed, detected: s.detected, tracked: s.tracked, dropped: s.dropped, faces: s.faces, tracks: s.tracks, alerts: s.alerts }]),
+  );
 }
 
 function statusLine(s: StreamStatus): string {
   const state = s.state === 'running' ? '' : ` [${s.state}]`;
-  return `${s.id.padEnd(10)} in ${s.fpsIn.toFixed(1).padStart(5)} fps  processed ${s.fpsProcessed.toFixed(1).padStart(5)} fps  faces ${String(s.faces).padStart(6)}  tracks ${String(s.tracks).padStart(4)}  dropped ${String(s.dropped).padStart(6)}  alerts ${s.alerts}${state}`;
+  return `${s.id.padEnd(10)} in ${s.fpsIn.toFixed(1).padStart(5)} fps  processed ${s.fpsProcessed.toFixed(1).padStart(5)} fps  detected ${s.fpsDetected.toFixed(1).padStart(5)} fps  faces ${String(s.faces).padStart(6)}  tracks ${String(s.tracks).padStart(4)}  dropped ${String(s.dropped).padStart(6)}  alerts ${s.alerts}${state}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -198,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify({ type: 'summary', streams: summaryOf(status) }) + '\n');
     else {
       const sum = summaryOf(status);
-      const lines = Object.entries(sum).map(([id, s]) => `${id}: ${s.frames} frames, ${s.processed} processed, ${s.dropped} dropped, ${s.faces} faces, ${s.tracks} tracks, ${s.alerts} ${s.alerts === 1 ? 'alert' : 'alerts'}`);
+      const lines = Object.entries(sum).map(([id, s]) => `${id}: ${s.frames} frames, ${s.processed} processed (${s.detected} detected, ${s.tracked} tracked only), ${s.dropped} dropped, ${s.faces} faces, ${s.tracks} tracks, ${s.alerts} ${s.alerts === 1 ? 'alert' : 'alerts'}`);
       process.stdout.write(`${interrupted ? 'Stopped' : 'Done'}: ${lines.join('; ')}\n`);
     }
   }
