@@ -5,7 +5,10 @@
 // same walkers over wild_17.jpg (about 400 detected faces per frame).
 // Models: the defaults as createPipeline loads them (fr-detect with the
 // pipeline's tiling plan + mtcnn-onet landmarks, fr-feature); the threshold
-// calibrated on 300 non-mated lfw-dev faces (test/helpers/walk-video.mjs).
+// calibrated on 300 non-mated lfw-dev faces (test/helpers/walk-video.mjs;
+// THRESHOLD=live: the embedder's live operating point). False alerts: an
+// alert whose box is not on the walker it names (another walker, or a face
+// of the scene), printed one per line.
 //
 // 1. Reference: one stream offline (every frame detected): the frame of each
 //    enrolled walker's first alert, frames per second.
@@ -24,7 +27,8 @@
 //    (SSD MobileNetV1 + 68 landmarks + ResNet descriptor per face) and
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
-// Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1 CONCURRENCY=1)
+// Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
+//        REFERENCE=1 CONCURRENCY=1 EMBED_WORKERS=1 THRESHOLD=fixture|live; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -51,6 +55,8 @@ const WALKERS = Number(process.env.WALKERS ?? 12);
 const PEER_FRAMES = Number(process.env.PEER_FRAMES ?? 3);
 const STRESS = process.env.STRESS !== '0';
 const CONCURRENCY = process.env.CONCURRENCY ? Number(process.env.CONCURRENCY) : undefined;
+const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? 1);
+const REFERENCE = process.env.REFERENCE !== '0';
 const loads = [loadavg()[0]];
 const list = walkerList(lfw, WALKERS, 60);
 const walkVideo = (scene) =>
@@ -88,9 +94,19 @@ await Promise.all(Array.from({ length: 8 }, () => readFile(path.join(repoRoot, '
 const before = new Set(threadCpu().keys());
 const detector = await lib.Detector.load({ workers: Math.min(4, cores), intraOpNumThreads: 1 });
 const detectorThreads = new Set([...threadCpu().keys()].filter((t) => !before.has(t)));
-const embedder = await lib.Embedder.load({ workers: 1, intraOpNumThreads: 1 });
+const embedder = await lib.Embedder.load({ workers: EMBED_WORKERS, intraOpNumThreads: 1 });
 const embedderThreads = new Set([...threadCpu().keys()].filter((t) => !before.has(t) && !detectorThreads.has(t)));
 const watchlist = await enrolAndCalibrate(lib, detector, embedder, lfw, list);
+// The alert threshold: the fixture's calibration (the highest of 300 non-mated lfw-dev scores + 0.02, an
+// FPIR of about 1/300 per face; close to the 0.338 that livefr enroll records for the default embedder);
+// THRESHOLD=live takes the default embedder's live operating point instead (FPIR 1e-3 on the live-like
+// protocol, docs/models.md).
+const fixtureThreshold = watchlist.threshold;
+const { findSpec, DEFAULTS } = await import(path.join(repoRoot, 'dist', 'models', 'catalog.js'));
+const liveThreshold = findSpec(DEFAULTS.embedder)?.live?.threshold;
+if (process.env.THRESHOLD === 'live' && liveThreshold) {
+  watchlist.setThreshold(liveThreshold, { calibration: { targetFPIR: 1e-3, watchlistSize: watchlist.size, method: `${DEFAULTS.embedder} live operating point (docs/models.md)` } });
+}
 const enrolled = video.walkers.filter((w) => w.enrolled);
 const stageOf = (tid) => (tid === process.pid ? 'main' : detectorThreads.has(tid) ? 'detect' : embedderThreads.has(tid) ? 'embed' : 'native');
 
@@ -114,16 +130,18 @@ const options = { detector, embedder, watchlist, detect: DEFAULT_MODELS_PLAN, ..
 async function reference(v) {
   const pipeline = await createPipeline({ ...options, realtime: false });
   const first = new Map();
+  let falseAlerts = 0;
   pipeline.on('alert', (a) => {
     const w = walkerOfBox(a.box, a.frame, v);
-    if (w && w.id === a.watchlistId && !first.has(w.id)) first.set(w.id, a.frame);
+    if (!w || w.id !== a.watchlistId) falseAlerts++;
+    else if (!first.has(w.id)) first.set(w.id, a.frame);
   });
   const t0 = performance.now();
   pipeline.addStream('offline', v.file);
   await pipeline.ended();
   const s = pipeline.status('offline');
   await pipeline.close();
-  return { first, status: s, fps: s.detected / ((performance.now() - t0) / 1000) };
+  return { first, falseAlerts, status: s, fps: s.detected / ((performance.now() - t0) / 1000) };
 }
 
 async function live(v, n, ref, label) {
@@ -137,6 +155,8 @@ async function live(v, n, ref, label) {
     const w = walkerOfBox(a.box, a.frame, v);
     if (!w || w.id !== a.watchlistId) {
       falseAlerts++;
+      const named = v.walkers.find((x) => x.id === a.watchlistId);
+      console.log(`false alert ${a.streamId} frame ${a.frame} track ${a.trackId}: ${a.watchlistId} (${named?.enrolled ? 'enrolled walker' : '?'}, on screen ${named && a.frame >= named.start && a.frame <= named.end}) score ${a.score.toFixed(3)} on ${w ? `walker ${w.id}` : 'a face of the scene'}, box ${Math.round(a.box.width)} px`);
       return;
     }
     const key = `${a.streamId}/${w.id}`;
@@ -214,7 +234,7 @@ async function live(v, n, ref, label) {
 }
 
 const rows = [];
-const ref = await reference(video);
+const ref = REFERENCE ? await reference(video) : { first: new Map(), falseAlerts: NaN, status: { frames: 0, detected: 0, embeddings: 0, faces: 0 }, fps: NaN };
 const refRow = {
   case: 'wild_1 reference (offline, every frame)',
   streams: 'offline x1',
@@ -222,6 +242,7 @@ const refRow = {
   detected: ref.status.detected,
   'detected share': fmt(ref.status.detected / ref.status.frames),
   'walkers found': `${ref.first.size}/${enrolled.length}`,
+  'false alerts': ref.falseAlerts,
   'delay p50/p95 (frames)': (() => {
     const d = [...ref.first.entries()].map(([id, f]) => f - enrolled.find((w) => w.id === id).start).sort((a, b) => a - b);
     return `${q(d, 0.5) ?? '-'} / ${q(d, 0.95) ?? '-'}`;
@@ -246,7 +267,7 @@ await embedder.close();
 
 // Peers on the same frames (RGB, decoded once), after a warm-up frame.
 const frames = [];
-await new Promise((resolve) => {
+if (PEER_FRAMES > 0) await new Promise((resolve) => {
   const src = new VideoSource(video.file, { realtime: false });
   src.on('frame', async (f) => {
     if (frames.length < PEER_FRAMES + 1 && f.index % 100 === 60) frames.push(await lib.convertColor({ data: f.data, width: f.width, height: f.height, format: 'nv12' }, 'rgb'));
@@ -256,7 +277,7 @@ await new Promise((resolve) => {
   src.start();
 });
 const peers = [];
-try {
+if (PEER_FRAMES > 0) try {
   require('@tensorflow/tfjs');
   require('@tensorflow/tfjs-backend-wasm');
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -284,7 +305,7 @@ try {
 } catch (err) {
   console.log(`peer face-api not run: ${err.message.split('\n')[0]}`);
 }
-try {
+if (PEER_FRAMES > 0) try {
   // Human's package.json "exports" has no valid subpath for its WASM build (keys without "./"): load the file itself.
   const { Human } = require(path.join(repoRoot, 'node_modules', '@vladmandic', 'human', 'dist', 'human.node-wasm.js'));
   const modelDir = path.join(repoRoot, 'node_modules', '@vladmandic', 'human-models', 'models');
@@ -339,10 +360,11 @@ for (const p of peers) {
 console.table(peers);
 loads.push(loadavg()[0]);
 const load = `1-min load average at start, after each run, at the end: ${loads.map((v) => v.toFixed(2)).join(', ')}`;
-console.log(`threshold ${watchlist.threshold} (calibrated); detection plan ${JSON.stringify(DEFAULT_MODELS_PLAN)}; ${load} (figures taken while other work ran are noisy)`);
+console.log(`threshold ${watchlist.threshold} (fixture calibration ${fixtureThreshold}, live operating point ${liveThreshold}); detection plan ${JSON.stringify(DEFAULT_MODELS_PLAN)}; ${load} (figures taken while other work ran are noisy)`);
 report('pipeline', rows, {
   peers,
   threshold: watchlist.threshold,
+  fixtureThreshold,
   plan: DEFAULT_MODELS_PLAN,
   concurrency: CONCURRENCY ?? 1,
   video: { width: video.width, height: video.height, fps: video.fps, frames: video.frames, walkers: video.walkers.length, enrolled: enrolled.length },

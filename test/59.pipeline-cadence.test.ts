@@ -143,6 +143,40 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
     expect(st.embeddings).toBeLessThanOrEqual(st.tracks * 4 + 8);
   });
 
+  it('alerts on the face that matched: a track that moves onto another face is verified first, and does not alert on it', async () => {
+    const sharp = (await import('sharp')).default;
+    const W = 640;
+    const H = 480;
+    const frameWith = async (file: string | null) => {
+      const base = sharp({ create: { width: W, height: H, channels: 3, background: { r: 120, g: 120, b: 120 } } });
+      const img = file ? base.composite([{ input: file, left: 200, top: 120 }]) : base;
+      const data = await img.removeAlpha().raw().toBuffer();
+      return { data, width: W, height: H, format: 'rgb' as const };
+    };
+    const a = list.find((p) => p.enrolled)!;
+    const b = list.find((p) => !p.enrolled)!;
+    // Frame 0 empty; 1: enrolled A (a new, tentative track; its score passes); 2: non-enrolled B in the
+    // same place (the same track, now confirmed); 3: A again.
+    const frames = [await frameWith(null), await frameWith(a.file), await frameWith(b.file), await frameWith(a.file)];
+    const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false });
+    const alerts: Alert[] = [];
+    pipeline.on('alert', (x: Alert) => alerts.push(x));
+    pipeline.addStream('door', { push: true });
+    for (const [i, fr] of frames.entries()) {
+      pipeline.push('door', fr, i * 40);
+      while (pipeline.status('door').processed + pipeline.status('door').dropped <= i) await new Promise((r) => setTimeout(r, 5));
+    }
+    const st = pipeline.status('door');
+    await pipeline.removeStream('door');
+    await pipeline.close();
+    console.log(`[59] verification: alerts ${alerts.map((x) => `${x.watchlistId}@${x.frame} track ${x.trackId}`).join(', ')}; ${st.tracks} tracks, ${st.embeddings} embeddings`);
+    // One track throughout (B took A's track), and no alert on B's face in frame 2.
+    expect(st.tracks).toBe(1);
+    expect(alerts.filter((x) => x.frame === 2)).toEqual([]);
+    expect(alerts.map((x) => [x.watchlistId, x.frame])).toEqual([[a.id, 3]]);
+    expect(st.embeddings).toBe(3);
+  });
+
   it('shares detection fairly between streams that all have a frame waiting', async () => {
     let tokens = 0;
     let wake: (() => void) | null = null;

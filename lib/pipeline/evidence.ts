@@ -41,6 +41,16 @@ export class TrackEvidence {
     this.embeddings = new Float32Array(dim * capacity);
   }
 
+  /**
+   * The fused score reached the threshold on embeddings of earlier frames:
+   * the track's face is embedded again at its next detection, and the alert
+   * is raised only if that face matches too (so the alert's box and crop are
+   * the face that matched, not another one the track moved onto).
+   */
+  verify = false;
+  /** Verification embeddings made (at most the capacity). */
+  verifications = 0;
+
   get full(): boolean {
     return this.count >= this.capacity;
   }

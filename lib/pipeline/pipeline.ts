@@ -166,6 +166,12 @@ interface StreamCtx {
 const WINDOW_MS = 2000;
 
 /**
+ * An alert is raised on a face embedded in the alert's frame whose own
+ * score for the identity is at least the threshold minus this margin.
+ */
+export const VERIFY_MARGIN = 0.1;
+
+/**
  * The detection plan when the pipeline loads the default detector itself:
  * tiles for 48-px faces rather than detect()'s 32 (10 model passes per
  * 1080p frame instead of 13; docs/pipeline.md gives the recall of each).
@@ -687,24 +693,35 @@ export class Pipeline extends EventEmitter {
       if (ev) ev.sinceEmbed++;
       if (q < this.o.minQuality || m.detection.score < ctx.tracker.options.highScore) continue;
       if (!ev) ctx.evidence.set(m.track.id, (ev = new TrackEvidence(this.embedder.dim, this.o.maxEmbeddings)));
-      if (ev.full || ev.alerted.size > 0) continue;
+      if (ev.alerted.size > 0) continue;
+      if (ev.verify && ev.verifications < this.o.maxEmbeddings) {
+        toEmbed.push({ track: m.track, face, quality: q, ev });
+        continue;
+      }
+      if (ev.full) continue;
       if (ev.count === 0 || q > ev.bestQuality * 1.1 || ev.sinceEmbed >= this.o.reembedEvery) toEmbed.push({ track: m.track, face, quality: q, ev });
     }
     ctx.counts.faces += scanned;
     if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
     if (toEmbed.length > this.o.perFrame) {
-      // New tracks first (best face first), then the largest quality gains.
-      const rank = (e: (typeof toEmbed)[number]) => (e.ev.count === 0 ? 10 + e.quality : e.quality - e.ev.bestQuality);
+      // Verifications of would-be alerts first, then new tracks (best face first), then the largest quality gains.
+      const rank = (e: (typeof toEmbed)[number]) => (e.ev.verify ? 20 + e.quality : e.ev.count === 0 ? 10 + e.quality : e.quality - e.ev.bestQuality);
       toEmbed = toEmbed.sort((a, b) => rank(b) - rank(a)).slice(0, this.o.perFrame);
     }
 
+    /** This frame's own match candidates per embedded track. */
+    const own = new Map<number, readonly { id: string; score: number }[]>();
     if (toEmbed.length) {
       const emb = await this.embedder.embed(frame, toEmbed.map((e) => e.face));
       try {
         ctx.counts.embeddings += toEmbed.length;
         const results = await this.watchlist.match(emb, { k: 3, threshold: this.threshold, force: this.o.force });
         const dim = this.embedder.dim;
-        toEmbed.forEach((e, i) => e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality));
+        toEmbed.forEach((e, i) => {
+          if (e.ev.verify) e.ev.verifications++;
+          e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality);
+          own.set(e.track.id, results[i]!.candidates);
+        });
         if (this.fusion === 'centroid' || this.evaluate) {
           const means = new Float32Array(toEmbed.length * dim);
           toEmbed.forEach((e, i) => {
@@ -725,13 +742,27 @@ export class Pipeline extends EventEmitter {
       for (const t of update.ended) this.endTrack(ctx, t);
       return;
     }
-    // Decisions: confirmed tracks matched in this frame.
+    // Decisions: confirmed tracks matched in this frame, on the face embedded in this frame: an identity
+    // whose fused score reaches the threshold alerts when this face's own score for it is within
+    // VERIFY_MARGIN of the threshold; otherwise the track's next face is embedded to verify it.
     for (const m of matched) {
-      if (m.track.state !== 'confirmed') continue;
       const ev = ctx.evidence.get(m.track.id);
       if (!ev || ev.count === 0) continue;
-      for (const d of ev.decide(this.fusion, this.threshold)) {
+      const decisions = ev.decide(this.fusion, this.threshold);
+      if (decisions.length === 0) continue;
+      const mine = own.get(m.track.id);
+      if (m.track.state !== 'confirmed' || !mine) {
+        ev.verify = true;
+        continue;
+      }
+      for (const d of decisions) {
+        const score = mine.find((c) => c.id === d.id)?.score;
+        if (score === undefined || score < this.threshold - VERIFY_MARGIN) {
+          ev.verify = true;
+          continue;
+        }
         ev.alerted.add(d.id);
+        ev.verify = false;
         await this.raise(ctx, f, frame, m.track, m.detection.box, d.id, d.score);
       }
     }
