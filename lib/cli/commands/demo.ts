@@ -11,6 +11,7 @@ import { packageRoot } from '../../util/package-root.js';
 import { runDemo, type DemoSceneResult } from '../../demo/run.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import { count } from '../format.js';
+import { findSpec } from '../../models/catalog.js';
 
 const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', default: 'out/demo.jpg', description: 'annotated picture to write' },
@@ -70,9 +71,18 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   for (const s of result.scenes) printScene(s);
+  // Say where the threshold comes from: the live-like operating point, LFW's, or the user's.
+  const spec = findSpec(result.embedder);
+  const origin =
+    threshold !== undefined
+      ? 'the one given with --threshold'
+      : spec?.live && spec.live.threshold === result.threshold
+        ? `${result.embedder}'s live-like operating point (FPIR ${spec.live.fpir} on LFW faces of 32-64 px pasted into crowd scenes)`
+        : spec?.threshold === result.threshold
+          ? `the one measured for ${result.embedder} at a false accept rate of 1e-3 on LFW pairs (sharp celebrity photos, mostly of men)`
+          : 'a placeholder (this embedder has no measured operating point)';
   process.stdout.write(
-    `\nThe alert threshold ${result.threshold} is the one measured for ${result.embedder} at a false accept rate of 1e-3 on LFW pairs ` +
-      '(sharp celebrity photos, mostly of men). The demo\'s faces are smaller, compressed and of another population, so expect ' +
+    `\nThe alert threshold ${result.threshold} is ${origin}. The demo's faces are of another population and other cameras, so expect ` +
       'the odd false alert: look at the labelled faces in the picture. A deployment calibrates its own threshold on its own ' +
       'cameras and population (livefr calibrate).\n',
   );
