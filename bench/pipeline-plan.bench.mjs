@@ -1,5 +1,5 @@
 // Detection plans for live 1080p: what each tiling plan of the default
-// detector (fr-detect + mtcnn-onet landmarks) costs per frame and what it
+// detector (fr-detect, without the landmark stage, as the pipeline runs it) costs per frame and what it
 // finds of the walkers' faces by size (needs ../shared and ffmpeg). The
 // video is bench/pipeline's: 12 lfw-dev walkers across wild_1.jpg, faces
 // 28 -> 90 px, 1920x1080; every 12th frame is detected under each plan.
@@ -40,7 +40,8 @@ await new Promise((resolve) => {
   src.on('end', resolve);
   src.start();
 });
-const detector = await lib.Detector.load({ workers: Math.min(4, Math.max(1, availableParallelism())), intraOpNumThreads: 1 });
+// As the pipeline loads it: no landmark stage on every box (the pipeline runs it on the faces it embeds).
+const detector = await lib.Detector.load({ workers: Math.min(4, Math.max(1, availableParallelism())), intraOpNumThreads: 1, landmarkStage: 'none' });
 const plans = [
   ['whole frame only', { tile: false }],
   ['smallestFace 64', { smallestFace: 64 }],

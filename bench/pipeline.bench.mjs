@@ -93,11 +93,19 @@ const cores = Math.max(1, availableParallelism());
 // libuv's thread pool starts at its first use: start it now, so its threads are not taken for a model's.
 await Promise.all(Array.from({ length: 8 }, () => readFile(path.join(repoRoot, 'package.json'))));
 const before = new Set(threadCpu().keys());
-const detector = await lib.Detector.load({ workers: Math.min(4, cores), intraOpNumThreads: 1 });
+// As createPipeline loads the defaults: the detector without its landmark stage, the stage on its own
+// (run on the faces chosen for embedding only).
+const inference = { workers: Math.min(4, cores), intraOpNumThreads: 1 };
+const detector = await lib.Detector.load({ ...inference, landmarkStage: 'none' });
+const { loadLandmarkStage } = await import(path.join(repoRoot, 'dist', 'detectors', 'landmark-stage.js'));
+const { DEFAULTS: MODEL_DEFAULTS } = await import(path.join(repoRoot, 'dist', 'models', 'catalog.js'));
+const landmarks = await loadLandmarkStage(MODEL_DEFAULTS.landmarks, inference);
 const detectorThreads = new Set([...threadCpu().keys()].filter((t) => !before.has(t)));
 const embedder = await lib.Embedder.load({ workers: EMBED_WORKERS, intraOpNumThreads: 1 });
 const embedderThreads = new Set([...threadCpu().keys()].filter((t) => !before.has(t) && !detectorThreads.has(t)));
-const watchlist = await enrolAndCalibrate(lib, detector, embedder, lfw, list);
+// Enrolment and calibration see the landmarks too (the embedder aligns on them).
+const withLandmarks = { detect: async (img, o) => landmarks.refine(img, await detector.detect(img, o)) };
+const watchlist = await enrolAndCalibrate(lib, withLandmarks, embedder, lfw, list);
 // The alert threshold: the default embedder's live operating point (FPIR 1e-3 on the live-like protocol,
 // docs/models.md), which livefr enroll records on a watchlist; THRESHOLD=fixture keeps the test fixture's
 // calibration instead (the highest of 300 non-mated lfw-dev scores + 0.02, an FPIR of about 1/300 per face).
@@ -124,7 +132,7 @@ Tracker.prototype.update = function (...a) {
 
 const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
 const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
-const options = { detector, embedder, watchlist, detect: DEFAULT_MODELS_PLAN, ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}) };
+const options = { detector, embedder, landmarks, watchlist, detect: DEFAULT_MODELS_PLAN, ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}) };
 
 /** One offline run, every frame detected: the reference alert frame of each enrolled walker. */
 async function reference(v) {
@@ -264,6 +272,7 @@ if (stress) {
 }
 await detector.close();
 await embedder.close();
+await landmarks.close();
 
 // Peers on the same frames (RGB, decoded once), after a warm-up frame.
 const frames = [];

@@ -177,6 +177,89 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
     expect(st.embeddings).toBe(3);
   });
 
+  it('re-embeds a face that has not moved 4x less often than one that moves (the same view again)', async () => {
+    const sharp = (await import('sharp')).default;
+    const b = list.find((p) => !p.enrolled)!;
+    const face = await sharp(b.file).resize(160, 160).toBuffer(); // a face box of about 70 px
+    const at = async (left: number) => {
+      const data = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 120, g: 120, b: 120 } } })
+        .composite([{ input: face, left, top: 120 }])
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+      return { data, width: 640, height: 480, format: 'rgb' as const };
+    };
+    const run = async (frameAt: (i: number) => Promise<Awaited<ReturnType<typeof at>>>) => {
+      const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false, reembedEvery: 8 });
+      pipeline.addStream('door', { push: true });
+      for (let i = 0; i < 41; i++) {
+        pipeline.push('door', await frameAt(i), i * 40);
+        while (pipeline.status('door').processed + pipeline.status('door').dropped <= i) await new Promise((r) => setTimeout(r, 5));
+      }
+      const st = pipeline.status('door');
+      await pipeline.removeStream('door');
+      await pipeline.close();
+      return st;
+    };
+    const still = await at(200);
+    const s1 = await run(async () => still);
+    // The same face sliding 6 px a frame: it moves more than half its size every 8 frames.
+    const frames = await Promise.all(Array.from({ length: 41 }, (_, i) => at(40 + 6 * i)));
+    const s2 = await run(async (i) => frames[i]!);
+    console.log(`[59] re-embedding: still face ${s1.embeddings} embeddings (${s1.tracks} track), moving face ${s2.embeddings} (${s2.tracks} track)`);
+    expect(s1.tracks).toBe(1);
+    expect(s1.detected).toBe(41);
+    expect(s1.embeddings).toBe(2); // frame 0, then after 4 x 8 detections
+    expect(s2.tracks).toBe(1);
+    expect(s2.embeddings).toBeGreaterThanOrEqual(4); // every 8 detections: frames 0, 8, 16, 24 (the track's cap is 4)
+  });
+
+  it('runs a separate landmark stage only on the faces chosen for embedding', async () => {
+    const { Detector } = await import('../dist/index.js');
+    const { loadLandmarkStage } = await import('../dist/detectors/landmark-stage.js');
+    const boxOnly = await Detector.load({ model: 'fr-detect', landmarkStage: 'none' });
+    const stage = await loadLandmarkStage('mtcnn-onet');
+    let refinedFaces = 0;
+    const counted = { name: stage.name, refine: (fr: never, faces: readonly never[]) => ((refinedFaces += faces.length), stage.refine(fr, faces)), close: async () => {} };
+    let embedded = 0;
+    let withoutLandmarks = 0;
+    const watched = new Proxy(embedder, {
+      get(target, key, receiver) {
+        if (key === 'embed') {
+          return (frame: Parameters<Embedder['embed']>[0], faces: Parameters<Embedder['embed']>[1]) => {
+            embedded += faces.length;
+            withoutLandmarks += faces.filter((f) => f.landmarks?.length !== 5).length;
+            return target.embed(frame, faces);
+          };
+        }
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    try {
+      const pipeline = await createPipeline({ detector: boxOnly, embedder: watched, landmarks: counted as never, watchlist, realtime: false });
+      const alerts: Alert[] = [];
+      pipeline.on('alert', (x: Alert) => alerts.push(x));
+      pipeline.addStream('cam', video.file);
+      await pipeline.ended();
+      const st = pipeline.status('cam');
+      await pipeline.close();
+      console.log(`[59] landmark stage on ${refinedFaces} of ${st.faces} faces seen, ${embedded} embedded; alerts ${alerts.map((x) => x.watchlistId).join(', ')}`);
+      expect(st.detected).toBe(video.frames);
+      expect(embedded).toBe(st.embeddings);
+      expect(embedded).toBeGreaterThan(0);
+      // Every embedded face had the stage's landmarks; the stage saw the chosen faces only.
+      expect(withoutLandmarks).toBe(0);
+      expect(refinedFaces).toBeGreaterThanOrEqual(embedded);
+      expect(refinedFaces).toBeLessThan(st.faces / 4);
+      for (const a of alerts) expect(walkerOf(a, video)?.id).toBe(a.watchlistId);
+      await expect(createPipeline({ detector: boxOnly, embedder, watchlist, landmarks: 42 as never })).rejects.toThrow(/options\.landmarks/);
+    } finally {
+      await boxOnly.close();
+      await stage.close();
+    }
+  });
+
   it('shares detection fairly between streams that all have a frame waiting', async () => {
     let tokens = 0;
     let wake: (() => void) | null = null;

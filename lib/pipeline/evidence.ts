@@ -50,6 +50,8 @@ export class TrackEvidence {
   verify = false;
   /** Verification embeddings made (at most the capacity). */
   verifications = 0;
+  /** The face box of the last embedding (a face that has not moved since gives the same view again). */
+  lastBox: { x: number; y: number; width: number; height: number } | null = null;
 
   get full(): boolean {
     return this.count >= this.capacity;
@@ -109,5 +111,6 @@ export class TrackEvidence {
     this.centroid = [];
     this.count = 0;
     this.bestQuality = 0;
+    this.lastBox = null;
   }
 }

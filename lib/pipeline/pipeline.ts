@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import type { Detector, DetectOptions } from '../detector.js';
 import type { Embedder } from '../embedder.js';
+import type { LandmarkStage } from '../detectors/landmark-stage.js';
 import { StateError, invalidType, outOfRange } from '../errors.js';
 import { validateFrame, type Frame, type FrameLayout } from '../frame.js';
 import type { Face } from '../types.js';
@@ -45,6 +46,15 @@ export interface PipelineOptions {
   detector?: Detector;
   /** A loaded embedder (default: `Embedder.load()`, closed with the pipeline). */
   embedder?: Embedder;
+  /**
+   * A landmark stage (`loadLandmarkStage()`) run only on the faces chosen
+   * for embedding, for a detector loaded without one (`landmarkStage:
+   * 'none'`): a crowd's other faces do not pay for it. Pose then counts in
+   * the quality gate of those faces only. The default models work this way
+   * (mtcnn-onet); the pipeline closes a stage it loaded itself, never one
+   * it was given.
+   */
+  landmarks?: LandmarkStage;
   /** Alert threshold on the fused score (default: the watchlist's own, which `livefr enroll` sets from the model's measured operating point). */
   threshold?: number;
   /** Allows a threshold below the watchlist's calibrated one (more false alerts). */
@@ -55,7 +65,7 @@ export interface PipelineOptions {
   maxEmbeddingsPerTrack?: number;
   /** Faces below this quality (0-1) are not embedded (default 0.25). */
   minQuality?: number;
-  /** A track is embedded again after this many detections even without a better face (default 8). */
+  /** A track is embedded again after this many detections even without a better face (default 8; 4x as many when its face has not moved since its last embedding: the same view). */
   reembedEvery?: number;
   /**
    * Faces embedded per processed frame at most (default 8): in a crowd the
@@ -103,10 +113,16 @@ export interface PushSource {
 }
 
 const OPTION_KEYS = [
-  'watchlist', 'detector', 'embedder', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'maxEmbeddingsPerFrame', 'minQuality', 'reembedEvery',
+  'watchlist', 'detector', 'embedder', 'landmarks', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'maxEmbeddingsPerFrame', 'minQuality', 'reembedEvery',
   'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'realtime', 'governor',
 ] as const;
 const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'detectEvery', 'detect'] as const;
+
+interface Owns {
+  detector: boolean;
+  embedder: boolean;
+  landmarks: boolean;
+}
 
 interface FaceRef {
   face: Face;
@@ -196,6 +212,14 @@ function mark(times: Float64Array, head: number, now: number): number {
   return (head + 1) % times.length;
 }
 
+/** Whether a face box moved (centre by half its size) or changed size (by 20%) since `from`. */
+function moved(from: Face['box'], to: Face['box']): boolean {
+  const s = Math.max(from.width, from.height, 1);
+  const d = Math.hypot(from.x + from.width / 2 - (to.x + to.width / 2), from.y + from.height / 2 - (to.y + to.height / 2));
+  const r = Math.max(to.width, to.height, 1) / s;
+  return d > 0.5 * s || r > 1.2 || r < 1 / 1.2;
+}
+
 /** Copies a validated frame into a tight buffer of the same format (push API). */
 function packInto(l: FrameLayout, dst: Buffer): void {
   const W = l.width;
@@ -224,7 +248,8 @@ export class Pipeline extends EventEmitter {
   readonly watchlist: Watchlist;
   private detector!: Detector;
   private embedder!: Embedder;
-  private owns: { detector: boolean; embedder: boolean } = { detector: false, embedder: false };
+  private owns: Owns = { detector: false, embedder: false, landmarks: false };
+  private readonly landmarks: LandmarkStage | null;
   private readonly o: {
     force: boolean;
     maxEmbeddings: number;
@@ -253,12 +278,13 @@ export class Pipeline extends EventEmitter {
   private readonly evalFrames = new Map<string, Record<FusionRule, Record<string, number>>>();
 
   /** Use createPipeline(). */
-  constructor(options: PipelineOptions, internal: { detector: Detector; embedder: Embedder; owns: { detector: boolean; embedder: boolean }; threshold: number }) {
+  constructor(options: PipelineOptions, internal: { detector: Detector; embedder: Embedder; landmarks: LandmarkStage | null; owns: Owns; threshold: number }) {
     super();
     this.watchlist = options.watchlist;
     this.detector = internal.detector;
     this.embedder = internal.embedder;
     this.owns = internal.owns;
+    this.landmarks = internal.landmarks;
     this.threshold = internal.threshold;
     this.fusion = options.fusion ?? 'max';
     this.governor = options.governor;
@@ -683,7 +709,7 @@ export class Pipeline extends EventEmitter {
     const matched = update.matched;
     const sharp = matched.length ? sharpness(frame, matched.map((m) => m.detection.box)) : new Float64Array(0);
     let scanned = 0;
-    let toEmbed: { track: Track<FaceRef>; face: Face; quality: number; ev: TrackEvidence }[] = [];
+    let toEmbed: { track: Track<FaceRef>; face: Face; quality: number; sharp: number; ev: TrackEvidence }[] = [];
     for (const [i, m] of matched.entries()) {
       const face = m.detection.payload!.face;
       const q = qualityOf(face, sharp[i]!, this.o.quality).score;
@@ -695,11 +721,13 @@ export class Pipeline extends EventEmitter {
       if (!ev) ctx.evidence.set(m.track.id, (ev = new TrackEvidence(this.embedder.dim, this.o.maxEmbeddings)));
       if (ev.alerted.size > 0) continue;
       if (ev.verify && ev.verifications < this.o.maxEmbeddings) {
-        toEmbed.push({ track: m.track, face, quality: q, ev });
+        toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
         continue;
       }
       if (ev.full) continue;
-      if (ev.count === 0 || q > ev.bestQuality * 1.1 || ev.sinceEmbed >= this.o.reembedEvery) toEmbed.push({ track: m.track, face, quality: q, ev });
+      // A face that has not moved since its last embedding is a view already seen: re-embedded 4x less often.
+      const every = ev.lastBox && !moved(ev.lastBox, face.box) ? 4 * this.o.reembedEvery : this.o.reembedEvery;
+      if (ev.count === 0 || q > ev.bestQuality * 1.1 || ev.sinceEmbed >= every) toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
     }
     ctx.counts.faces += scanned;
     if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
@@ -707,6 +735,15 @@ export class Pipeline extends EventEmitter {
       // Verifications of would-be alerts first, then new tracks (best face first), then the largest quality gains.
       const rank = (e: (typeof toEmbed)[number]) => (e.ev.verify ? 20 + e.quality : e.ev.count === 0 ? 10 + e.quality : e.quality - e.ev.bestQuality);
       toEmbed = toEmbed.sort((a, b) => rank(b) - rank(a)).slice(0, this.o.perFrame);
+    }
+    if (this.landmarks && toEmbed.length) {
+      // Landmarks for the chosen faces only (alignment and pose); a face whose pose fails the gate waits.
+      const refined = await this.landmarks.refine(frame, toEmbed.map((e) => e.face));
+      if (refined.length !== toEmbed.length) throw new StateError(`The landmark stage returned ${refined.length} faces for ${toEmbed.length}`);
+      toEmbed = toEmbed
+        .map((e, i) => ({ e: { ...e, face: refined[i]! }, q: qualityOf(refined[i]!, e.sharp, this.o.quality).score }))
+        .filter((x) => x.q >= this.o.minQuality)
+        .map((x) => x.e);
     }
 
     /** This frame's own match candidates per embedded track. */
@@ -719,6 +756,7 @@ export class Pipeline extends EventEmitter {
         const dim = this.embedder.dim;
         toEmbed.forEach((e, i) => {
           if (e.ev.verify) e.ev.verifications++;
+          e.ev.lastBox = { ...e.face.box };
           e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality);
           own.set(e.track.id, results[i]!.candidates);
         });
@@ -888,6 +926,7 @@ export class Pipeline extends EventEmitter {
       } finally {
         if (this.owns.detector) await this.detector.close();
         if (this.owns.embedder) await this.embedder.close();
+        if (this.owns.landmarks) await this.landmarks?.close();
         this.emit('close');
       }
     })();
@@ -948,13 +987,26 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const cores = Math.max(1, availableParallelism());
   let detector = o.detector as Detector | undefined;
   let embedder = o.embedder as Embedder | undefined;
-  const owns = { detector: !detector, embedder: !embedder };
+  let landmarks = (o.landmarks as LandmarkStage | undefined) ?? null;
+  if (landmarks !== null && (typeof landmarks !== 'object' || typeof (landmarks as { refine?: unknown }).refine !== 'function')) {
+    throw invalidType('options.landmarks', 'a landmark stage (loadLandmarkStage())', landmarks);
+  }
+  const owns: Owns = { detector: !detector, embedder: !embedder, landmarks: false };
   try {
     if (!detector) {
       const { Detector } = await import('../detector.js');
+      const { DEFAULTS } = await import('../models/catalog.js');
       // One ONNX Runtime thread per worker, a worker per core: the tiles of a frame run in parallel on separate
       // workers (measured: half the CPU time per frame of one worker with two threads, whose threads spin).
-      detector = await Detector.load({ workers: Math.max(1, Math.min(4, cores)), intraOpNumThreads: 1 });
+      const inference = { workers: Math.max(1, Math.min(4, cores)), intraOpNumThreads: 1 };
+      // The default detector's landmark stage runs on the faces chosen for embedding only (options.landmarks).
+      const separate = DEFAULTS.landmarks !== undefined && landmarks === null;
+      detector = await Detector.load({ ...inference, ...(separate ? { landmarkStage: 'none' } : {}) });
+      if (separate) {
+        const { loadLandmarkStage } = await import('../detectors/landmark-stage.js');
+        landmarks = await loadLandmarkStage(DEFAULTS.landmarks!, inference);
+        owns.landmarks = true;
+      }
     }
     if (!embedder) {
       const { Embedder } = await import('../embedder.js');
@@ -962,12 +1014,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     }
   } catch (err) {
     if (owns.detector) await detector?.close();
+    if (owns.landmarks) await landmarks?.close();
     throw err;
   }
   if (embedder.dim !== wl.dim) {
     if (owns.detector) await detector.close();
+    if (owns.landmarks) await landmarks?.close();
     if (owns.embedder) await embedder.close();
     throw outOfRange('options.embedder', `an embedder of the watchlist's dimension ${wl.dim}`, `${embedder.dim}-d`);
   }
-  return new Pipeline(o as unknown as PipelineOptions, { detector, embedder, owns, threshold });
+  return new Pipeline(o as unknown as PipelineOptions, { detector, embedder, landmarks, owns, threshold });
 }
