@@ -219,7 +219,7 @@ describe('eval / calibrate CLI: bad input gives a usage error naming the flag, n
     expect(b.stderr).toMatch(/--degrade\[0\]/);
     const c = await run(['eval', 'frobnicate']);
     expect(c.code).toBe(2);
-    expect(c.stderr).toMatch(/verify, identify or live/);
+    expect(c.stderr).toMatch(/verify or identify/);
     const d = await run(['calibrate', '--watchlist-size', '10', '--scores', '/x.json']);
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/--target-fpir/);
