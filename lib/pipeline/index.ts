@@ -1,5 +1,5 @@
 /** The pipeline room: live streams in, alerts out (docs/pipeline.md). */
-export { createPipeline, Pipeline, DEFAULT_MODELS_PLAN } from './pipeline.js';
+export { createPipeline, loadDefaultDetector, Pipeline, DEFAULT_MODELS_PLAN } from './pipeline.js';
 export type { PipelineOptions, StreamOptions, PushSource } from './pipeline.js';
 export type { Alert, PipelineGovernor, StreamStatus, StreamState } from './types.js';
 export { StreamError } from './errors.js';

@@ -953,6 +953,31 @@ export class Pipeline extends EventEmitter {
 
 
 /**
+ * The default detector as the pipeline runs it: one worker per core (up to
+ * 4), each with one ONNX Runtime thread, so the tiles of a frame run in
+ * parallel on separate workers (measured: half the CPU time per frame of
+ * one worker with two threads, whose idle threads spin); and, unless
+ * `landmarks: false`, its landmark stage loaded on its own, for
+ * `createPipeline({ landmarks })` to run on the faces it embeds only. Use
+ * it with `detect: DEFAULT_MODELS_PLAN`. The caller closes both.
+ */
+export async function loadDefaultDetector(options: { landmarks?: boolean } = {}): Promise<{ detector: Detector; landmarks: LandmarkStage | null }> {
+  const { Detector } = await import('../detector.js');
+  const { DEFAULTS } = await import('../models/catalog.js');
+  const inference = { workers: Math.max(1, Math.min(4, availableParallelism())), intraOpNumThreads: 1 };
+  const separate = DEFAULTS.landmarks !== undefined && options.landmarks !== false;
+  const detector = await Detector.load({ ...inference, ...(separate ? { landmarkStage: 'none' } : {}) });
+  if (!separate) return { detector, landmarks: null };
+  try {
+    const { loadLandmarkStage } = await import('../detectors/landmark-stage.js');
+    return { detector, landmarks: await loadLandmarkStage(DEFAULTS.landmarks!, inference) };
+  } catch (err) {
+    await detector.close();
+    throw err;
+  }
+}
+
+/**
  * Creates a pipeline. Without `detector` / `embedder` the default models are
  * loaded (inference workers sized to the machine's cores) and closed with it.
  */
@@ -994,17 +1019,10 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const owns: Owns = { detector: !detector, embedder: !embedder, landmarks: false };
   try {
     if (!detector) {
-      const { Detector } = await import('../detector.js');
-      const { DEFAULTS } = await import('../models/catalog.js');
-      // One ONNX Runtime thread per worker, a worker per core: the tiles of a frame run in parallel on separate
-      // workers (measured: half the CPU time per frame of one worker with two threads, whose threads spin).
-      const inference = { workers: Math.max(1, Math.min(4, cores)), intraOpNumThreads: 1 };
-      // The default detector's landmark stage runs on the faces chosen for embedding only (options.landmarks).
-      const separate = DEFAULTS.landmarks !== undefined && landmarks === null;
-      detector = await Detector.load({ ...inference, ...(separate ? { landmarkStage: 'none' } : {}) });
-      if (separate) {
-        const { loadLandmarkStage } = await import('../detectors/landmark-stage.js');
-        landmarks = await loadLandmarkStage(DEFAULTS.landmarks!, inference);
+      const d = await loadDefaultDetector({ landmarks: landmarks === null });
+      detector = d.detector;
+      if (d.landmarks) {
+        landmarks = d.landmarks;
         owns.landmarks = true;
       }
     }

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { Detector } from '../../detector.js';
 import { Embedder } from '../../embedder.js';
-import { createPipeline, FUSION_RULES, type Alert, type FusionRule, type StreamStatus } from '../../pipeline/index.js';
+import { createPipeline, DEFAULT_MODELS_PLAN, FUSION_RULES, loadDefaultDetector, type Alert, type FusionRule, type StreamStatus } from '../../pipeline/index.js';
 import type { StreamError } from '../../pipeline/errors.js';
 import { Watchlist } from '../../watchlist/index.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
@@ -100,16 +100,23 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   const cores = Math.max(1, availableParallelism());
-  const detector = await Detector.load({ ...detectorOptions(flags), workers: 1, intraOpNumThreads: cores } as never);
+  // The default detector as the pipeline runs it (its landmark stage on the embedded faces only, plan 48); another one with a worker per core.
+  const defaultDetector = Object.keys(detectorOptions(flags)).length === 0;
+  const { detector, landmarks } = defaultDetector
+    ? await loadDefaultDetector()
+    : { detector: await Detector.load({ ...detectorOptions(flags), workers: Math.min(4, cores), intraOpNumThreads: 1 } as never), landmarks: null };
   const embedder = await Embedder.load({ ...embedderOptions(flags), workers: 1, intraOpNumThreads: 1 } as never);
   if (watchlist.dim !== embedder.dim) {
     await detector.close();
+    await landmarks?.close();
     await embedder.close();
     throw new UsageError('<watchlist-file>', `The watchlist holds ${watchlist.dim}-d templates but the embedder gives ${embedder.dim}-d`);
   }
   const pipeline = await createPipeline({
     detector,
     embedder,
+    ...(landmarks ? { landmarks } : {}),
+    ...(defaultDetector ? { detect: DEFAULT_MODELS_PLAN } : {}),
     watchlist,
     threshold,
     force: Boolean(flags.force),
@@ -194,6 +201,7 @@ export async function run(argv: string[]): Promise<number> {
     const status = pipeline.status();
     await pipeline.close();
     await detector.close();
+    await landmarks?.close();
     await embedder.close();
     await gov.close();
     if (endedBy) say(`livefr watch: deployment ${deployment!.id} ended (${endedBy}): stopped`);
