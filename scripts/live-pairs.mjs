@@ -18,7 +18,7 @@ export const PAIRS = [
   { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (bicubic warp)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, interpolation: 'bicubic' } },
   { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (area warp)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, interpolation: 'area' } },
   { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (sharpen 0.5)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, sharpen: 0.5 } },
-  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (bicubic warp, sharpen 0.5)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, interpolation: 'bicubic', sharpen: 0.5 } },
+  { name: 'fr-detect (auto) + mtcnn-onet + fr-feature (bicubic warp + sharpen 0.5)', config: { ...FRD, landmarks: 'mtcnn-onet', ...FR, interpolation: 'bicubic', sharpen: 0.5 } },
   { name: 'fr-detect (auto) + mtcnn-onet + expo-mobilefacenet', config: { ...FRD, landmarks: 'mtcnn-onet', embedderModel: 'expo-mobilefacenet' } },
   { name: 'fr-detect (auto) + fr-landmark + fr-feature', config: { ...FRD, landmarks: 'fr-landmark', ...FR } },
   { name: 'blazeface-back (auto) + mtcnn-onet + fr-feature', config: { ...BB, landmarks: 'mtcnn-onet', ...FR } },

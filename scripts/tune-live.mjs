@@ -20,7 +20,9 @@
  * fuseEmbeddings, whose inner product test/35 checks equals the weighted
  * score sum).
  *
- *   node scripts/tune-live.mjs [--frames N] [--rounds 1000] [--json out.json]
+ *   node scripts/tune-live.mjs [--frames N] [--rounds 1000] [--json out.json] [--compute]
+ *
+ * Without --compute, a run not in the cache is skipped (named on stderr).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -57,7 +59,7 @@ const pts = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 
 const runs = new Map();
 const load = async (name) => {
-  if (!runs.has(name)) runs.set(name, await runLive(set, cfg(name)));
+  if (!runs.has(name)) runs.set(name, await runLive(set, cfg(name), { cacheOnly: !args.includes('--compute') }));
   return runs.get(name);
 };
 const base = await load(BASE);
@@ -97,7 +99,7 @@ row('default', base.run, baseScores, { ms: base.timing.embedMsPerFace });
 await plainRow('warp: bicubic', v('bicubic warp'));
 await plainRow('warp: area', v('area warp'));
 await plainRow('warp: bilinear + sharpen 0.5', v('sharpen 0.5'));
-await plainRow('warp: bicubic + sharpen 0.5', v('bicubic warp, sharpen 0.5'));
+await plainRow('warp: bicubic + sharpen 0.5', v('bicubic warp + sharpen 0.5'));
 await plainRow('flip-averaged (Embedder flip: the aligned crop and its mirror)', v('flip-averaged'));
 row('T-norm against the watchlist', base.run, tnorm(baseScores, m));
 row('thresholds per detected width (< 40, >= 40 px)', base.run, baseScores, { bins: [40] });

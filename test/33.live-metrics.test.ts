@@ -7,7 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { liveFigures } from '../dist/eval/live/metrics.js';
-import { assignDetections } from '../dist/eval/live/run.js';
+import { assignDetections, runLive } from '../dist/eval/live/run.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pairedBootstrap, tpirAt, type SearchRow } from '../dist/eval/live/scores.js';
 import { buildLiveSet, listScenes, resolveLiveSetOptions } from '../dist/eval/live/set.js';
 import { renderFrame } from '../dist/eval/live/render.js';
@@ -178,6 +181,13 @@ describe.skipIf(!hasSharedData)('live-like set is deterministic (lfw-dev + scene
     const full0 = await buildLiveSet(ds, scenes);
     expect(full0.key).toBe(a.key);
     expect(full0.frames.slice(0, 3)).toEqual(a.frames);
+    // cacheOnly reads the cache and computes nothing: an empty cache is a StateError naming what is missing.
+    const tmp = mkdtempSync(path.join(tmpdir(), 'livefr-live-'));
+    try {
+      await expect(runLive(a, {}, { cacheDir: tmp, cacheOnly: true })).rejects.toMatchObject({ name: 'StateError', message: /enrol:0.*not cached/ });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
     const h = (x: Buffer) => createHash('sha256').update(x).digest('hex');
     expect(h(await renderFrame(b, b.frames[1]!))).toBe(h(await renderFrame(a, a.frames[1]!)));
     // The full plan: 300 watchlist people, mated and non-mated pasted faces at 4 widths, balanced.

@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Detector, Embedder, StateError, alignFaces, loadImage } from '../dist/index.js';
+import { Detector, Embedder, StateError, Watchlist, alignFaces, loadImage } from '../dist/index.js';
 import type { Face, Frame } from '../dist/index.js';
 import { fuseEmbeddings } from '../dist/embedder.js';
 import { SKIP_SHARED, hasSharedData, sharedData } from './helpers/shared.js';
@@ -155,6 +155,15 @@ describe.skipIf(!hasSharedData)(`flip-averaged and fused embedders on real faces
       }
     }
     expect(checked).toBe(15);
+    // A Watchlist takes the fused embeddings unchanged: its match score is the same weighted sum.
+    const wl = new Watchlist({ dim: fused.dim });
+    for (let i = 0; i < shots.length; i += 2) await wl.add(`${shots[i]!.person}`, f.slice(i * fused.dim, (i + 1) * fused.dim));
+    const res = await wl.match(f.slice(1 * fused.dim, 2 * fused.dim), { k: 3 });
+    for (const c of res[0]!.candidates) {
+      const j = shots.findIndex((x) => x.person === c.id);
+      expect(Math.abs(c.score - ((2 / 3) * dot(a, 1, a, j, plain.dim) + (1 / 3) * dot(b, 1, b, j, resnet.dim)))).toBeLessThan(1e-4);
+    }
+    expect(res[0]!.best!.id).toBe(shots[1]!.person);
     // A fused embedder has no single crop to take.
     await expect(fused.embedAligned(new Float32Array(3 * 112 * 112), 1)).rejects.toThrow(StateError);
     // No measured operating point for these weights: no suggested threshold.

@@ -17,7 +17,7 @@ import { Detector } from '../../detector.js';
 import { MtcnnDetector } from '../../detectors/mtcnn.js';
 import { loadLandmarkStage, type LandmarkStage, type LandmarkStageName } from '../../detectors/landmark-stage.js';
 import { Embedder } from '../../embedder.js';
-import { invalidType } from '../../errors.js';
+import { StateError, invalidType } from '../../errors.js';
 import { loadImage, type Frame } from '../../frame.js';
 import type { Face } from '../../types.js';
 import { checkOptions } from '../../validate.js';
@@ -70,6 +70,8 @@ export interface LiveRunOptions {
   onProgress?: ProgressCallback;
   /** FPIR targets (default 1e-2, 1e-3, 1e-4). */
   fpirs?: number[];
+  /** Only read the cache: a frame or enrolment not cached is an error instead of being computed (tuning scripts). */
+  cacheOnly?: boolean;
 }
 
 export interface LiveRun {
@@ -272,7 +274,7 @@ interface CachedFrame {
 
 /** Runs a config over a set (see the module comment). */
 export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRunOptions = {}): Promise<LiveResult> {
-  const o = checkOptions('options', options, ['cacheDir', 'onProgress', 'fpirs'] as const);
+  const o = checkOptions('options', options, ['cacheDir', 'onProgress', 'fpirs', 'cacheOnly'] as const);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidType('options.onProgress', 'a function (event) => void', o.onProgress);
   if (!set || !Array.isArray(set.frames)) throw invalidType('set', 'a LiveSet from buildLiveSet()', set);
   const cacheDir = o.cacheDir === undefined ? '.livefr-cache' : (o.cacheDir as string | null);
@@ -319,6 +321,7 @@ export async function runLive(set: LiveSet, config: LiveConfig, options: LiveRun
     const k = `${t}:${i}`;
     const hit = cached.get(k);
     if (hit) return hit;
+    if (o.cacheOnly) throw new StateError(`runLive: ${k} of this configuration is not cached (options.cacheOnly); run scripts/measure-live.mjs first`);
     const r = await compute(await encoder());
     cached.set(k, r);
     if (file) appendFileSync(file, JSON.stringify(r) + '\n');

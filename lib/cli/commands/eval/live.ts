@@ -15,6 +15,7 @@ import type { LiveFigures, RateByWidth } from '../../../eval/live/metrics.js';
 import { LANDMARK_STAGES, type LandmarkStageName } from '../../../detectors/landmark-stage.js';
 import { parseArgs, usage, UsageError, type FlagSpec } from '../../args.js';
 import { DETECTOR_FLAGS, EMBEDDER_FLAGS, encoderConfig } from '../../model-flags.js';
+import { INTERPOLATIONS, type Interpolation } from '../../../preprocess.js';
 import { progressBar } from '../../progress.js';
 
 type Flags = Record<string, string | number | boolean | string[] | undefined>;
@@ -33,7 +34,9 @@ export const LIVE_FLAGS: Record<string, FlagSpec> = {
   tile: { type: 'string', description: 'tiling: auto (default), on (at the scale smallest-face needs), off' },
   'smallest-face': { type: 'number', description: 'smallest face side tiling must make visible (default 32)' },
   'max-tiles': { type: 'number', description: 'upper bound on tiles for tile auto (default 12)' },
-  flip: { type: 'boolean', description: 'average each face embedding with its mirror image' },
+  flip: { type: 'boolean', description: 'average each face embedding with its mirror image (Embedder flip)' },
+  interpolation: { type: 'string', description: 'alignment warp sampling: bilinear (default), bicubic, area' },
+  sharpen: { type: 'number', description: 'unsharp-mask amount (0 to 4) on faces smaller than the crop (default 0)' },
   json: { type: 'boolean', description: 'print one JSON object' },
   out: { type: 'string', description: 'also write the JSON figures to this file' },
   cache: { type: 'string', env: 'LIVEFR_CACHE', default: DEFAULT_CACHE_DIR, description: 'cache folder (rendered frames, detections, embeddings)' },
@@ -78,6 +81,17 @@ export function liveConfig(flags: Flags): LiveConfig {
   if (flags['smallest-face'] !== undefined) c.smallestFace = flags['smallest-face'] as number;
   if (flags['max-tiles'] !== undefined) c.maxTiles = flags['max-tiles'] as number;
   if (flags.flip) c.flip = true;
+  if (flags.interpolation !== undefined) {
+    if (!(INTERPOLATIONS as readonly string[]).includes(flags.interpolation as string)) {
+      throw new UsageError('--interpolation', `Expected one of ${INTERPOLATIONS.join(', ')} for --interpolation but received ${JSON.stringify(flags.interpolation)}`);
+    }
+    c.interpolation = flags.interpolation as Interpolation;
+  }
+  if (flags.sharpen !== undefined) {
+    const v = flags.sharpen as number;
+    if (!(v >= 0 && v <= 4)) throw new UsageError('--sharpen', `Expected a number from 0 to 4 for --sharpen but received ${v}`);
+    c.sharpen = v;
+  }
   return c;
 }
 
