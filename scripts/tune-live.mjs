@@ -23,6 +23,7 @@
  *   node scripts/tune-live.mjs [--frames N] [--rounds 1000] [--json out.json] [--compute]
  *
  * Without --compute, a run not in the cache is skipped (named on stderr).
+ * --rows TEXT prints only the rows whose label contains TEXT (and the default).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -71,7 +72,9 @@ const out = [];
 console.log('| rule | TPIR @ FPIR 1e-3 (hits / 571, threshold, false alerts) | vs default [95% paired bootstrap] | cross-validated TPIR | rank-1 32 / 40 / 48 / 64 px | embed ms / face |');
 console.log('|---|---|---|---|---|---|');
 /** One row: a run (for rank-1 and cost) and a score matrix over its faces. */
+const only = flag('--rows');
 const row = (label, run, scores, { bins = [], ms } = {}) => {
+  if (only && label !== 'default' && !label.includes(only)) return;
   const top = topOne(run, scores);
   const rows = searchRows(run, top);
   const t = tpirAt(rows, FPIR);
@@ -86,6 +89,7 @@ const row = (label, run, scores, { bins = [], ms } = {}) => {
   out.push({ label, tpir: t, vsDefault: d, crossValidated: cv, rank1: r1, embedMsPerFace: ms });
 };
 const plainRow = async (label, name) => {
+  if (only && !label.includes(only)) return;
   try {
     const r = await load(name);
     if (r.run.faces.length !== base.run.faces.length) throw new Error('not the same faces as the defaults');
@@ -118,6 +122,7 @@ const fusedRun = (members, weights) => {
   };
 };
 const fusionRow = async (label, names, weights) => {
+  if (only && !label.includes(only)) return;
   try {
     const rs = [];
     for (const n of names) rs.push(await load(n));

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Detector, Embedder, StateError, Watchlist, alignFaces, loadImage } from '../dist/index.js';
 import type { Face, Frame } from '../dist/index.js';
 import { fuseEmbeddings } from '../dist/embedder.js';
+import { FUSIONS, findSpec } from '../dist/models/catalog.js';
 import { SKIP_SHARED, hasSharedData, sharedData } from './helpers/shared.js';
 
 const dot = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) => {
@@ -170,6 +171,17 @@ describe.skipIf(!hasSharedData)(`flip-averaged and fused embedders on real faces
     expect(fused.suggestedThreshold).toBeUndefined();
   }, 120_000);
 
+  it('equal weights give the catalog\'s measured fusion and its live threshold', async () => {
+    const spec = FUSIONS.find((x) => x.members.map((m) => m.model).join('+') === 'fr-feature+faceapi-resnet');
+    expect(spec, 'FUSIONS records fr-feature + faceapi-resnet').toBeDefined();
+    const fused = track(await Embedder.load({ fuse: [{ model: 'fr-feature' }, { model: 'faceapi-resnet' }] }));
+    expect(fused.suggestedThreshold).toBe(spec!.live.threshold);
+    // A flip-averaged member is another measured fusion.
+    const withFlip = track(await Embedder.load({ fuse: [{ model: 'fr-feature', flip: true }, { model: 'faceapi-resnet' }] }));
+    expect(withFlip.suggestedThreshold).toBe(FUSIONS.find((x) => x.members[0]!.model === 'fr-feature:flip')!.live.threshold);
+    expect(fused.liveOperatingPoint).toEqual(spec!.live);
+  }, 120_000);
+
   it('flip: true gives different, valid embeddings (unit rows, near the plain ones, same-person above different-person)', async () => {
     const flipped = track(await Embedder.load({ model: 'fr-feature', flip: true }));
     expect(flipped.flip).toBe(true);
@@ -198,5 +210,9 @@ describe.skipIf(!hasSharedData)(`flip-averaged and fused embedders on real faces
     const twice = await flipped.embed(s0.frame, [s0.face, s0.face]);
     for (let k = 0; k < d; k++) expect(Math.abs(twice[k]! - q[k]!)).toBeLessThan(1e-5);
     for (let k = 0; k < d; k++) expect(Math.abs(twice[d + k]! - q[k]!)).toBeLessThan(1e-5);
+    // The catalog's flip operating point is the suggested threshold.
+    const live = findSpec('fr-feature')!.liveVariants?.flip;
+    expect(live, 'catalog records fr-feature flip').toBeDefined();
+    expect(flipped.suggestedThreshold).toBe(live!.threshold);
   }, 120_000);
 });

@@ -344,6 +344,25 @@ export const CATALOG: readonly ModelSpec[] = [
     },
     // Ships in the npm package (a default): the file setup produces, checked by npm pack.
     sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
+    // Embedder.load options measured on the same protocol (docs/models.md, "Tuning around the models").
+    liveVariants: {
+      flip: {
+        threshold: 0.4492,
+        fpir: 1e-3,
+        tpir: 0.676,
+        detector: 'fr-detect (automatic tiling)',
+        landmarks: 'mtcnn-onet',
+        command: 'livefr eval live --data ../shared/data/lfw-dev --scenes ../shared/data/scenes --flip',
+      },
+      bicubic: {
+        threshold: 0.4507,
+        fpir: 1e-3,
+        tpir: 0.669,
+        detector: 'fr-detect (automatic tiling)',
+        landmarks: 'mtcnn-onet',
+        command: 'livefr eval live --data ../shared/data/lfw-dev --scenes ../shared/data/scenes --interpolation bicubic',
+      },
+    },
   },
   {
     name: 'fr-detect',
@@ -449,7 +468,21 @@ export function sourceInput(converter: ModelSpec['converter'], sourceId: string)
 }
 
 /** Fused embedders measured on the live-like protocol (docs/models.md). */
-export const FUSIONS: readonly FusionSpec[] = [];
+export const FUSIONS: readonly FusionSpec[] = [
+  // Measured from the members' cached live-like runs with the Embedder's own fuseEmbeddings (scripts/tune-live.mjs).
+  {
+    members: [{ model: 'fr-feature', weight: 0.5 }, { model: 'faceapi-resnet', weight: 0.5 }],
+    live: { threshold: 0.6865, fpir: 1e-3, tpir: 0.683, detector: 'fr-detect (automatic tiling)', landmarks: 'mtcnn-onet', command: 'node scripts/measure-live.mjs && node scripts/tune-live.mjs' },
+  },
+  {
+    members: [{ model: 'fr-feature:flip', weight: 0.5 }, { model: 'faceapi-resnet', weight: 0.5 }],
+    live: { threshold: 0.6863, fpir: 1e-3, tpir: 0.694, detector: 'fr-detect (automatic tiling)', landmarks: 'mtcnn-onet', command: 'node scripts/measure-live.mjs && node scripts/tune-live.mjs' },
+  },
+  {
+    members: [{ model: 'fr-feature:bicubic', weight: 0.5 }, { model: 'faceapi-resnet', weight: 0.5 }],
+    live: { threshold: 0.6857, fpir: 1e-3, tpir: 0.697, detector: 'fr-detect (automatic tiling)', landmarks: 'mtcnn-onet', command: 'node scripts/measure-live.mjs && node scripts/tune-live.mjs' },
+  },
+];
 
 /** The measured fusion with these members (registry keys, normalised weights), if any. */
 export function findFusion(members: readonly { model: string | undefined; weight: number }[]): LiveOperatingPoint | undefined {
