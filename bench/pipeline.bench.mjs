@@ -207,6 +207,11 @@ async function live(v, n, ref, label) {
     }
   }
   for (const xs of [latencies, overRef, frameDelays]) xs.sort((a, b) => a - b);
+  // Per walker: first frame, the reference's alert frame, each stream's alert frame.
+  for (const w of enrolled) {
+    const per = status.map((st) => firstAlert.get(`${st.id}/${w.id}`)?.frame ?? '-').join(',');
+    console.log(`  ${label} x${n} ${w.id}: appears at frame ${w.start}, reference alert ${ref.first.get(w.id) ?? '-'}, streams ${per}`);
+  }
   const sum = (k) => status.reduce((a, s) => a + s[k], 0);
   const pct = (x) => `${Math.round((100 * x) / total)}%`;
   const decodeFps = status.map((st) => {

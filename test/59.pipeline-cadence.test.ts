@@ -214,6 +214,56 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
     expect(s2.embeddings).toBeGreaterThanOrEqual(4); // every 8 detections: frames 0, 8, 16, 24 (the track's cap is 4)
   });
 
+  it('gives the first embedding to the oldest waiting track when a frame has more new faces than it embeds', async () => {
+    const sharp = (await import('sharp')).default;
+    const others = list.filter((p) => !p.enrolled);
+    const big = await sharp(others[0]!.file).resize(220, 220).toBuffer();
+    const small = await sharp(others[2]!.file).resize(130, 130).toBuffer();
+    const frameOf = async (parts: { input: Buffer; left: number }[]) => {
+      const data = await sharp({ create: { width: 800, height: 480, channels: 3, background: { r: 120, g: 120, b: 120 } } })
+        .composite(parts.map((p) => ({ ...p, top: 100 })))
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+      return { data, width: 800, height: 480, format: 'rgb' as const };
+    };
+    // Frame 0: a large face X and a small one A; one embedding per frame, the better face first (A: the
+    // upscaled X is less sharp). Frame 1: X still waits, and Y, a copy of A (as good as A, better than X),
+    // appears: X, the older track, goes first; Y at frame 2.
+    const frames = [
+      await frameOf([{ input: big, left: 20 }, { input: small, left: 330 }]),
+      await frameOf([{ input: big, left: 20 }, { input: small, left: 330 }, { input: small, left: 600 }]),
+      await frameOf([{ input: big, left: 20 }, { input: small, left: 330 }, { input: small, left: 600 }]),
+    ];
+    const widths: number[][] = [];
+    const watched = new Proxy(embedder, {
+      get(target, key, receiver) {
+        if (key === 'embed') {
+          return (frame: Parameters<Embedder['embed']>[0], faces: Parameters<Embedder['embed']>[1]) => {
+            widths.push(faces.map((f) => Math.round(f.box.width)));
+            return target.embed(frame, faces);
+          };
+        }
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const pipeline = await createPipeline({ detector, embedder: watched, watchlist, realtime: false, maxEmbeddingsPerFrame: 1 });
+    pipeline.addStream('door', { push: true });
+    for (const [i, fr] of frames.entries()) {
+      pipeline.push('door', fr, i * 40);
+      while (pipeline.status('door').processed + pipeline.status('door').dropped <= i) await new Promise((r) => setTimeout(r, 5));
+    }
+    await pipeline.removeStream('door');
+    await pipeline.close();
+    console.log(`[59] first embeddings, face widths per frame: ${JSON.stringify(widths)}`);
+    expect(widths).toHaveLength(3);
+    expect(widths.every((w) => w.length === 1)).toBe(true);
+    const [first, second, third] = widths.map((w) => w[0]!);
+    expect(first!).toBeLessThan(0.8 * second!); // frame 0: A (the better face); frame 1: X (older) before the new Y
+    expect(third!).toBeLessThan(0.8 * second!); // frame 2: Y
+  });
+
   it('runs a separate landmark stage only on the faces chosen for embedding', async () => {
     const { Detector } = await import('../dist/index.js');
     const { loadLandmarkStage } = await import('../dist/detectors/landmark-stage.js');

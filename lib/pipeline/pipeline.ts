@@ -732,9 +732,18 @@ export class Pipeline extends EventEmitter {
     ctx.counts.faces += scanned;
     if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
     if (toEmbed.length > this.o.perFrame) {
-      // Verifications of would-be alerts first, then new tracks (best face first), then the largest quality gains.
-      const rank = (e: (typeof toEmbed)[number]) => (e.ev.verify ? 20 + e.quality : e.ev.count === 0 ? 10 + e.quality : e.quality - e.ev.bestQuality);
-      toEmbed = toEmbed.sort((a, b) => rank(b) - rank(a)).slice(0, this.o.perFrame);
+      // Verifications of would-be alerts first, then the first faces of new tracks, the oldest track first (so a
+      // small face that appeared while a crowd waits for its first embeddings is not overtaken by every larger
+      // face found after it; best face first among tracks of the same age), then the largest quality gains.
+      const tier = (e: (typeof toEmbed)[number]) => (e.ev.verify ? 2 : e.ev.count === 0 ? 1 : 0);
+      toEmbed = toEmbed
+        .sort((a, b) => {
+          const t = tier(b) - tier(a);
+          if (t !== 0) return t;
+          if (tier(a) === 1 && a.track.firstFrame !== b.track.firstFrame) return a.track.firstFrame - b.track.firstFrame;
+          return tier(a) === 0 ? b.quality - b.ev.bestQuality - (a.quality - a.ev.bestQuality) : b.quality - a.quality;
+        })
+        .slice(0, this.o.perFrame);
     }
     if (this.landmarks && toEmbed.length) {
       // Landmarks for the chosen faces only (alignment and pose); a face whose pose fails the gate waits.
