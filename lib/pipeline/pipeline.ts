@@ -68,8 +68,8 @@ export interface PipelineOptions {
   /** A track is embedded again after this many detections even without a better face (default 8; 4x as many when its face has not moved since its last embedding: the same view). */
   reembedEvery?: number;
   /**
-   * Faces embedded per processed frame at most (default 8): in a crowd the
-   * first faces of new tracks go first (best quality first), then better
+   * Faces embedded per detected frame at most (default 8): in a crowd the
+   * first faces of new tracks go first (the oldest track first), then better
    * faces of known tracks; the rest wait for a later frame, so one frame's
    * cost stays bounded.
    */
