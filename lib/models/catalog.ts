@@ -482,6 +482,10 @@ export const FUSIONS: readonly FusionSpec[] = [
     members: [{ model: 'fr-feature:bicubic', weight: 0.5 }, { model: 'faceapi-resnet', weight: 0.5 }],
     live: { threshold: 0.6857, fpir: 1e-3, tpir: 0.697, detector: 'fr-detect (automatic tiling)', landmarks: 'mtcnn-onet', command: 'node scripts/measure-live.mjs && node scripts/tune-live.mjs' },
   },
+  {
+    members: [{ model: 'fr-feature', weight: 0.5 }, { model: 'expo-mobilefacenet', weight: 0.5 }],
+    live: { threshold: 0.4998, fpir: 1e-3, tpir: 0.708, detector: 'fr-detect (automatic tiling)', landmarks: 'mtcnn-onet', command: 'node scripts/measure-live.mjs && node scripts/tune-live.mjs' },
+  },
 ];
 
 /** The measured fusion with these members (registry keys, normalised weights), if any. */
