@@ -29,7 +29,7 @@
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 CONCURRENCY=1 EMBED_WORKERS=1 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -56,7 +56,7 @@ const WALKERS = Number(process.env.WALKERS ?? 12);
 const PEER_FRAMES = Number(process.env.PEER_FRAMES ?? 3);
 const STRESS = process.env.STRESS !== '0';
 const CONCURRENCY = process.env.CONCURRENCY ? Number(process.env.CONCURRENCY) : undefined;
-const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? 1);
+const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableParallelism()));
 const REFERENCE = process.env.REFERENCE !== '0';
 const loads = [loadavg()[0]];
 const list = walkerList(lfw, WALKERS, 60);

@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   const { detector, landmarks } = defaultDetector
     ? await loadDefaultDetector()
     : { detector: await Detector.load({ ...detectorOptions(flags), workers: Math.min(4, cores), intraOpNumThreads: 1 } as never), landmarks: null };
-  const embedder = await Embedder.load({ ...embedderOptions(flags), workers: 1, intraOpNumThreads: 1 } as never);
+  const embedder = await Embedder.load({ ...embedderOptions(flags), workers: Math.min(2, cores), intraOpNumThreads: 1 } as never);
   if (watchlist.dim !== embedder.dim) {
     await detector.close();
     await landmarks?.close();
