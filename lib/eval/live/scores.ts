@@ -20,6 +20,7 @@
  */
 import { thresholdForRate, thresholdForRateSorted } from '../metrics/index.js';
 import type { LiveRun } from './run.js';
+import { seededRandom } from '../../util/random.js';
 
 /** T-norm of a faces x templates score matrix (row-wise standardisation). */
 export function tnorm(scores: Float32Array, templates: number): Float32Array {
@@ -120,18 +121,6 @@ export function tpirAt(rows: SearchRow[], fpir: number): { tpir: number; hits: n
   return { tpir: hits / mated.length, hits, mated: mated.length, threshold: op.threshold, falseAlerts: op.falseEvents, nonMated: neg.length };
 }
 
-/** A small seeded PRNG (mulberry32): the bootstrap is deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface PairedDifference {
   /** TPIR of b minus TPIR of a on all frames. */
   diff: number;
@@ -148,7 +137,7 @@ export interface PairedDifference {
  */
 export function pairedBootstrap(a: SearchRow[], b: SearchRow[], fpir: number, options: { rounds?: number; seed?: number } = {}): PairedDifference {
   const rounds = options.rounds ?? 1000;
-  const rand = prng(options.seed ?? 1);
+  const rand = seededRandom(options.seed ?? 1); // deterministic bootstrap
   const byFrame = (rows: SearchRow[]) => {
     const m = new Map<number, { hits: number[]; neg: number[]; mated: number }>();
     for (const r of rows) {
