@@ -366,6 +366,14 @@ export class Embedder {
         interpolation: o.interpolation,
         sharpen: o.sharpen,
       });
+      // An embedder has one output: several (boxes, scores, landmarks) are what
+      // detector and landmark models give (MTCNN's O-Net has three [N, D] outputs).
+      if (pool.outputNames.length !== 1) {
+        throw new ModelError(
+          `The model is not an '${family}' embedder: an embedder gives one output (one embedding per face); ` +
+            `this one has ${pool.outputNames.length} (${pool.outputNames.slice(0, 6).join(', ')}${pool.outputNames.length > 6 ? ', ...' : ''}). Is it a detector or landmark model?`,
+        );
+      }
       // One probe run: the output's shape must be one embedding per face,
       // and its length gives dim (the run also warms the session up).
       const outputName = pool.outputNames[0]!;
@@ -380,9 +388,7 @@ export class Embedder {
       if (dim === undefined) {
         throw new ModelError(
           `The model is not an '${family}' embedder: expected one embedding per face, an output of shape [N, D] or [N, D, 1, 1] ` +
-            `with D from 2 to ${MAX_EMBEDDING_DIM}; its output '${outputName}' is [${outDims.join(', ')}] for one face` +
-            `${pool.outputNames.length > 1 ? ` (and it has ${pool.outputNames.length} outputs: ${pool.outputNames.slice(0, 6).join(', ')})` : ''}` +
-            '. Is it a detector or landmark model?',
+            `with D from 2 to ${MAX_EMBEDDING_DIM}; its output '${outputName}' is [${outDims.join(', ')}] for one face. Is it a detector or landmark model?`,
         );
       }
       // Options that change scores have their own measured operating point, if any (catalog liveVariants).

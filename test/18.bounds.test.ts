@@ -103,11 +103,18 @@ describe('frames whose buffer does not match their size are errors (issue 8, ite
 
 describe('Embedder.load checks the model is an embedder; embed() errors name the face (issue 7, items 9 and 10)', () => {
   it('a detector model is refused with a ModelError saying what was expected', async () => {
-    const blazeface = path.join(repoRoot, 'models', 'blazeface-back.onnx');
-    const err = await Embedder.load({ model: readFileSync(blazeface) }).catch((e: unknown) => e);
+    // The default landmark stage's model (MTCNN O-Net: a square input, three outputs), always converted by setup.
+    const detectorModel = path.join(repoRoot, 'models', 'mtcnn-onet.onnx');
+    const err = await Embedder.load({ model: readFileSync(detectorModel) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
     expect(err).toMatchObject({ code: 'ERR_LIVEFR_MODEL' });
-    expect((err as Error).message).toMatch(/\[N, D\]/);
+    expect((err as Error).message).toMatch(/one output .* this one has 3/);
+  });
+
+  it("the default detector's model (one non-square input) is refused too", async () => {
+    const err = await Embedder.load({ model: readFileSync(path.join(repoRoot, 'models', 'fr-detect.onnx')) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(/square crops/);
   });
 
   it.skipIf(!hasSharedModels)('SCRFD and RetinaFace are refused as embedders', async () => {
