@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { Detector, loadImage } from '../dist/index.js';
 import { seededRandom } from '../dist/util/random.js';
+import { pasteFaceGrid } from '../test/helpers/paste-grid.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = path.resolve(root, '..', 'shared');
@@ -102,22 +103,7 @@ async function pasted(detector) {
   for (const size of sizes) {
     const rnd = seededRandom(1000 + size);
     const frame = Buffer.from(bg);
-    const boxes = [];
-    // A grid of cells keeps pasted faces apart; one face at a seeded spot in each chosen cell.
-    const cols = 12, rowsN = 6, cw = W / cols, ch = H / rowsN;
-    const cells = Array.from({ length: cols * rowsN }, (_, i) => i).sort(() => rnd() - 0.5).slice(0, per);
-    for (const cell of cells) {
-      const person = people[Math.floor(rnd() * people.length)];
-      const file = readdirSync(path.join(lfw, person)).sort()[0];
-      // LFW faces span about the central 100 of 250 px: scale so that span is `size` px.
-      const side = Math.round((250 * size) / 100);
-      const crop = await sharp(path.join(lfw, person, file)).resize(side, side).removeAlpha().raw().toBuffer();
-      const x0 = Math.floor((cell % cols) * cw + rnd() * Math.max(1, cw - side));
-      const y0 = Math.floor(Math.floor(cell / cols) * ch + rnd() * Math.max(1, ch - side));
-      for (let y = 0; y < side && y0 + y < H; y++) crop.copy(frame, ((y0 + y) * W + x0) * 3, y * side * 3, Math.min(side, W - x0) * 3 + y * side * 3);
-      const off = (side - size) / 2;
-      boxes.push({ x: x0 + off, y: y0 + off * 0.9, width: size, height: size * 1.2 });
-    }
+    const boxes = await pasteFaceGrid(frame, W, H, { lfw, people, rnd, count: per, size });
     const faces = (await detector.detect({ data: frame, width: W, height: H, format: 'rgb' }, detectOptions)).map((f) => f.box);
     const found = boxes.filter((b) => faces.some((d) => centreIn(d, b))).length;
     const extra = faces.filter((d) => !boxes.some((b) => centreIn(d, b))).length;

@@ -13,6 +13,7 @@ import { seededRandom } from '../dist/util/random.js';
 import { BLAZEFACE_LAYOUTS, blazefaceAnchors, decodeBlazeface } from '../dist/detectors/blazeface.js';
 import { Detector, ModelError, loadImage } from '../dist/index.js';
 import type { Face } from '../dist/index.js';
+import { pasteFaceGrid } from './helpers/paste-grid.mjs';
 import { SKIP_SHARED, hasSharedData, hasSharedModels, sharedData, sharedModel } from './helpers/shared.js';
 
 const candidates = listGraphCandidates();
@@ -182,21 +183,6 @@ async function pastedFaces(size: number, n: number, seed: number) {
   const lfw = sharedData('lfw-dev', 'images');
   const people = readdirSync(lfw).sort();
   const frame = await sharp(sharedData('scenes', 'wild_1.jpg')).resize(W, H, { fit: 'cover' }).blur(12).modulate({ brightness: 0.7 }).removeAlpha().raw().toBuffer();
-  const cols = 12;
-  const cw = W / cols;
-  const ch = H / 6;
-  const cells = Array.from({ length: cols * 6 }, (_, i) => i).sort(() => rnd() - 0.5).slice(0, n);
-  const boxes: { x: number; y: number; width: number; height: number }[] = [];
-  for (const cell of cells) {
-    const person = people[Math.floor(rnd() * people.length)]!;
-    const file = readdirSync(path.join(lfw, person)).sort()[0]!;
-    const side = Math.round((250 * size) / 100); // LFW faces span about the central 100 of 250 px
-    const crop = await sharp(path.join(lfw, person, file)).resize(side, side).removeAlpha().raw().toBuffer();
-    const x0 = Math.floor((cell % cols) * cw + rnd() * Math.max(1, cw - side));
-    const y0 = Math.floor(Math.floor(cell / cols) * ch + rnd() * Math.max(1, ch - side));
-    for (let y = 0; y < side && y0 + y < H; y++) crop.copy(frame, ((y0 + y) * W + x0) * 3, y * side * 3, Math.min(side, W - x0) * 3 + y * side * 3);
-    const off = (side - size) / 2;
-    boxes.push({ x: x0 + off, y: y0 + off * 0.9, width: size, height: size * 1.2 });
-  }
+  const boxes = await pasteFaceGrid(frame, W, H, { lfw, people, rnd, count: n, size });
   return { frame: { data: frame, width: W, height: H, format: 'rgb' as const }, boxes };
 }
