@@ -78,8 +78,35 @@ describe('errors from native code are livefr errors with code, parameter and the
       ['WatchIndex: kind', () => new r.WatchIndex!({ dim: 4, kind: 'lsh' } as never), LivefrRangeError, 'options.kind'],
       ['WatchIndex.add: ids type', () => new r.WatchIndex!({ dim: 2, kind: 'flat' } as never).add([1] as never, new Float32Array(2)), LivefrTypeError, 'ids'],
       ['WatchIndex.search: k', () => new r.WatchIndex!({ dim: 2, kind: 'flat' } as never).search(new Float32Array(2), 0), LivefrRangeError, 'k'],
+      ['ioCreatePipe: capacity type', () => r.ioCreatePipe('big' as never), LivefrTypeError, 'capacity'],
+      ['ioCreatePipe: capacity range', () => r.ioCreatePipe(-1), LivefrRangeError, 'capacity'],
+      ['ioCreatePipe: no capacity', () => (r.ioCreatePipe as unknown as () => unknown)(), LivefrTypeError, 'capacity'],
     ];
     for (const [what, fn, cls, param] of cases) check(await failure(fn), cls, param, what);
+  });
+
+  it('creates the decoder pipe: both ends close-on-exec, the kernel buffer raised, bytes through it', async () => {
+    const { closeSync, readSync, writeSync } = await import('node:fs');
+    const p = raw().ioCreatePipe(1 << 20);
+    try {
+      expect(p.read).toBeGreaterThan(2);
+      expect(p.write).toBeGreaterThan(2);
+      expect(p.capacity).toBeGreaterThanOrEqual(64 * 1024); // 1 MiB where /proc/sys/fs/pipe-max-size allows it
+      expect(writeSync(p.write, Buffer.from('livefr'))).toBe(6);
+      const got = Buffer.alloc(6);
+      expect(readSync(p.read, got)).toBe(6);
+      expect(got.toString()).toBe('livefr');
+      const { readlinkSync, readFileSync } = await import('node:fs');
+      expect(readlinkSync(`/proc/self/fd/${p.read}`)).toMatch(/^pipe:/);
+      // close-on-exec: flags in /proc/self/fdinfo (octal; O_CLOEXEC is 02000000)
+      for (const fd of [p.read, p.write]) {
+        const flags = parseInt(/flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+        expect(flags & 0o2000000).toBe(0o2000000);
+      }
+    } finally {
+      closeSync(p.read);
+      closeSync(p.write);
+    }
   });
 
   it('failures found by a worker (rejections) carry the caller stack too', async () => {

@@ -141,6 +141,26 @@ describe('Tracker', () => {
     expect(live[0]!.hits).toBeGreaterThanOrEqual(18);
   });
 
+  it('keeps a face that speeds up between far-apart detections (the distance pass), which IoU alone loses', () => {
+    // A 30 px face detected every 8th frame (a loaded machine), walking 3 px a frame, then 6: the prediction from
+    // the slow part falls about 24 px (0.8 of its size) short, an IoU of about 0.1, below matchIou.
+    const run = (trackJump?: number) => {
+      const t = new Tracker<string>(trackJump === undefined ? {} : { trackJump });
+      const ids = new Set<number>();
+      let x = 100;
+      for (let f = 0; f <= 48; f += 8) {
+        const u = t.update(f, [det(box(x, 300, 30), 0.9, 'a')]);
+        for (const m of u.matched) ids.add(m.track.id);
+        x += 8 * (f < 16 ? 3 : 6);
+      }
+      return { ids, first: t.tracks().map((tr) => tr.firstBox) };
+    };
+    const withPass = run();
+    expect(withPass.ids.size).toBe(1);
+    expect(withPass.first[0]).toEqual(box(100, 300, 30)); // firstBox: where the track began
+    expect(run(0).ids.size).toBeGreaterThan(1);
+  });
+
   it('keeps a track through low-score detections (second pass) but starts none from them', () => {
     const t = new Tracker<string>();
     const ids = new Set<number>();
@@ -258,6 +278,7 @@ describe('Tracker', () => {
 
   it('rejects bad options and frames that go backwards', () => {
     expect(() => new Tracker({ highScore: 2 })).toThrow(/options\.highScore/);
+    expect(() => new Tracker({ trackJump: -1 })).toThrow(/options\.trackJump/);
     expect(() => new Tracker({ bogus: 1 } as never)).toThrow(/bogus/);
     const t = new Tracker();
     t.update(5, []);

@@ -149,3 +149,36 @@ describe('pose and quality', () => {
     expect(() => normaliseQualityOptions({ minSize: -1 })).toThrow(/options\.quality\.minSize/);
   });
 });
+
+describe('track evidence and motion (the best few faces of a track)', () => {
+  it('keeps its best `capacity` faces: a better face replaces the worst, its scores stay in the evidence', async () => {
+    const { TrackEvidence } = await import('../dist/pipeline/evidence.js');
+    const ev = new TrackEvidence(2, 2);
+    const e = (a: number, b: number) => Float32Array.of(a, b);
+    ev.add(e(1, 0), [{ id: 'p', score: 0.2 }], 0.5, 10);
+    ev.add(e(0, 1), [{ id: 'p', score: 0.3 }], 0.4, 20);
+    expect(ev.full).toBe(true);
+    expect(ev.embeddedAt).toBe(20);
+    ev.add(e(0.6, 0.8), [{ id: 'p', score: 0.6 }], 0.9, 30); // better than both: takes the row of the worst (0.4)
+    expect([...ev.embeddings]).toEqual([1, 0, Math.fround(0.6), Math.fround(0.8)]);
+    expect(ev.bestQuality).toBe(0.9);
+    expect(ev.fused('max').get('p')).toBe(0.6);
+    expect(ev.fused('top2-mean').get('p')).toBeCloseTo(0.45, 6);
+    ev.add(e(9, 9), [{ id: 'q', score: 0.99 }], 0.7, 40); // not better than the best: not kept, no evidence
+    expect([...ev.embeddings]).toEqual([1, 0, Math.fround(0.6), Math.fround(0.8)]);
+    expect(ev.fused('max').has('q')).toBe(false);
+    ev.wipe();
+    expect(ev.embeddings.every((v) => v === 0)).toBe(true);
+    expect(ev.fused('max').size).toBe(0);
+  });
+
+  it('tells a moving face from a still one and from one seen once', async () => {
+    const { motionOf, MOVING_SPEED } = await import('../dist/pipeline/pipeline.js');
+    const b = (x: number, w = 40) => ({ x, y: 100, width: w, height: w });
+    const t = (x0: number, x1: number, frames: number) => ({ firstFrame: 10, lastSeen: 10 + frames, firstBox: b(x0), last: { box: b(x1), score: 0.9 } });
+    expect(motionOf(t(100, 100, 0))).toBe(1); // seen once
+    expect(motionOf(t(100, 101, 25))).toBe(0); // jitter
+    expect(motionOf(t(100, 100 + 40 * MOVING_SPEED * 25 + 1, 25))).toBe(2); // half a face width a second at 25 fps
+    expect(motionOf(t(100, 100 + 40 * MOVING_SPEED * 25 - 1, 25))).toBe(0);
+  });
+});

@@ -214,7 +214,7 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
     expect(s2.embeddings).toBeGreaterThanOrEqual(4); // every 8 detections: frames 0, 8, 16, 24 (the track's cap is 4)
   });
 
-  it('gives the first embedding to the oldest waiting track when a frame has more new faces than it embeds', async () => {
+  it('gives first embeddings to new faces before a still face that waits, the better face first', async () => {
     const sharp = (await import('sharp')).default;
     const others = list.filter((p) => !p.enrolled);
     const big = await sharp(others[0]!.file).resize(220, 220).toBuffer();
@@ -228,8 +228,9 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
       return { data, width: 800, height: 480, format: 'rgb' as const };
     };
     // Frame 0: a large face X and a small one A; one embedding per frame, the better face first (A: the
-    // upscaled X is less sharp). Frame 1: X still waits, and Y, a copy of A (as good as A, better than X),
-    // appears: X, the older track, goes first; Y at frame 2.
+    // upscaled X is less sharp). Frame 1: X still waits, now known to be still (seen twice in one place), and
+    // Y, a copy of A, appears: Y, whose motion is not known yet, goes first (a still face stays in view and
+    // can wait); X at frame 2.
     const frames = [
       await frameOf([{ input: big, left: 20 }, { input: small, left: 330 }]),
       await frameOf([{ input: big, left: 20 }, { input: small, left: 330 }, { input: small, left: 600 }]),
@@ -260,8 +261,92 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
     expect(widths).toHaveLength(3);
     expect(widths.every((w) => w.length === 1)).toBe(true);
     const [first, second, third] = widths.map((w) => w[0]!);
-    expect(first!).toBeLessThan(0.8 * second!); // frame 0: A (the better face); frame 1: X (older) before the new Y
-    expect(third!).toBeLessThan(0.8 * second!); // frame 2: Y
+    expect(first!).toBeLessThan(0.8 * third!); // frame 0: A (the better face)
+    expect(second!).toBeLessThan(0.8 * third!); // frame 1: the new Y before the still X
+    expect(third!).toBeGreaterThan(1.25 * first!); // frame 2: X, the larger face
+  });
+
+  /** Pushes frames one at a time (each detected) and records the face boxes of every embed() call. */
+  const embedLog = async (frames: { data: Buffer; width: number; height: number; format: 'rgb' }[], maxEmbeddingsPerFrame: number) => {
+    const calls: { frame: number; boxes: { x: number; y: number; width: number }[] }[] = [];
+    let pushed = -1;
+    const watched = new Proxy(embedder, {
+      get(target, key, receiver) {
+        if (key === 'embed') {
+          return (frame: Parameters<Embedder['embed']>[0], faces: Parameters<Embedder['embed']>[1]) => {
+            calls.push({ frame: pushed, boxes: faces.map((f) => ({ x: f.box.x, y: f.box.y, width: f.box.width })) });
+            return target.embed(frame, faces);
+          };
+        }
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const pipeline = await createPipeline({ detector, embedder: watched, watchlist, realtime: false, maxEmbeddingsPerFrame });
+    pipeline.addStream('door', { push: true });
+    for (const [i, fr] of frames.entries()) {
+      pushed = i;
+      pipeline.push('door', fr, i * 40);
+      while (pipeline.status('door').processed + pipeline.status('door').dropped <= i) await new Promise((r) => setTimeout(r, 5));
+    }
+    const st = pipeline.status('door');
+    await pipeline.removeStream('door');
+    await pipeline.close();
+    return { calls, status: st };
+  };
+  const faceImages = async (n: number, size: number) => {
+    const sharp = (await import('sharp')).default;
+    return Promise.all(list.filter((p) => !p.enrolled).slice(0, n).map((p) => sharp(p.file).resize(size, size).toBuffer()));
+  };
+  const canvas = async (parts: { input: Buffer; left: number; top: number }[]) => {
+    const sharp = (await import('sharp')).default;
+    const data = await sharp({ create: { width: 960, height: 540, channels: 3, background: { r: 120, g: 120, b: 120 } } })
+      .composite(parts)
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    return { data, width: 960, height: 540, format: 'rgb' as const };
+  };
+
+  it('embeds a moving face before still ones, and still faces at most a quarter of a frame\'s embeddings', async () => {
+    // Six still faces in two rows and one face walking 12 px a frame below them; 4 embeddings a frame at most,
+    // of which still faces get 1. Frame 0: every face is new (motion unknown): 4 of the 7. From frame 1 the
+    // walker, if it waits, goes first, and the still faces that wait are embedded one a frame.
+    const [a, b, c] = await faceImages(3, 110);
+    const places = [40, 340, 640].flatMap((left) => [20, 190].map((top) => ({ left, top })));
+    const people = [a!, b!, c!, a!, b!, c!];
+    const frames = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => canvas([...places.map((pl, k) => ({ input: people[k]!, ...pl })), { input: b!, left: 40 + 12 * i, top: 390 }])),
+    );
+    const { calls } = await embedLog(frames, 4);
+    const isStill = (bx: { y: number }) => bx.y < 350;
+    const placeOf = (bx: { x: number; y: number }) => `${Math.round(bx.x / 300)},${Math.round(bx.y / 170)}`;
+    console.log(`[59] embeddings per frame (still / moving): ${calls.map((cl) => `${cl.frame}:${cl.boxes.filter(isStill).length}/${cl.boxes.filter((bx) => !isStill(bx)).length}`).join(' ')}`);
+    expect(calls[0]!.frame).toBe(0);
+    expect(calls[0]!.boxes).toHaveLength(4);
+    for (const cl of calls.slice(1)) expect(cl.boxes.filter(isStill).length).toBeLessThanOrEqual(1);
+    const walkerFirst = calls.find((cl) => cl.boxes.some((bx) => !isStill(bx)));
+    expect(walkerFirst!.frame).toBeLessThanOrEqual(1);
+    const seen = new Set<string>();
+    for (const cl of calls) if (cl.frame <= 6) for (const bx of cl.boxes.filter(isStill)) seen.add(placeOf(bx));
+    expect(seen.size).toBe(6); // none starves: 4 at most at frame 0 (with the walker), then one a frame
+  });
+
+  it('gives a still face its first embedding after STILL_WAIT_FRAMES even while new faces keep arriving', async () => {
+    // One embedding a frame. A small still face S from frame 0; every frame a larger new face, alternately far
+    // left and far right (each a new track: the last one ended unmatched), which wins frame 0 (the better
+    // face) and then ranks before S, known still from frame 1. S waits until it has waited 50 frames.
+    const [s0, n0] = await faceImages(2, 110);
+    const small = await (await import('sharp')).default(s0!).resize(80, 80).blur(1.5).toBuffer(); // a worse face than the new ones
+    const frames = await Promise.all(
+      Array.from({ length: 58 }, (_, i) => canvas([{ input: small, left: 440, top: 30 }, { input: n0!, left: i === 0 ? 420 : i % 2 ? 800 : 20, top: 380 }])),
+    );
+    const { calls } = await embedLog(frames, 1);
+    const firstS = calls.find((cl) => cl.boxes.some((bx) => bx.y < 200));
+    console.log(`[59] still face first embedded at frame ${firstS?.frame}; ${calls.length} embed calls`);
+    expect(calls.length).toBeGreaterThanOrEqual(50); // a new face every frame
+    expect(firstS).toBeDefined();
+    expect(firstS!.frame).toBe(50); // STILL_WAIT_FRAMES after its first frame, not before
   });
 
   it('runs a separate landmark stage only on the faces chosen for embedding', async () => {

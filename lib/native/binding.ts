@@ -182,6 +182,15 @@ export interface RawBinding {
   WatchIndex?: new (options: NativeIndexOptions) => NativeWatchIndex;
   /** Per box: [Laplacian variance, intensity variance] of its luma. */
   qualitySharpness(frame: NativeFrame, boxes: Float32Array): Float64Array;
+  /** An anonymous pipe, both ends close-on-exec, its kernel buffer raised towards `capacity` bytes (0: default). */
+  ioCreatePipe(capacity: number): NativePipe;
+}
+
+export interface NativePipe {
+  read: number;
+  write: number;
+  /** The pipe's kernel buffer in bytes, as set. */
+  capacity: number;
 }
 
 /** The raw addon (loaded on first use). Library code calls the wrappers below instead. */
@@ -218,6 +227,10 @@ export const detect = {
 
 export const quality = {
   sharpness: (frame: NativeFrame, boxes: Float32Array): Float64Array => raw().qualitySharpness(frame, boxes),
+};
+
+export const io = {
+  createPipe: (capacity: number): NativePipe => raw().ioCreatePipe(capacity),
 };
 
 export function indexInfo(): IndexInfo {

@@ -29,6 +29,10 @@ export class TrackEvidence {
   bestQuality = 0;
   /** Detections since the last embedding. */
   sinceEmbed = 0;
+  /** The frame of the last embedding (-1 before the first). */
+  embeddedAt = -1;
+  /** Quality of each row of `embeddings`. */
+  private rowQuality: Float64Array;
   /** Scores per identity, one per embedding that ranked it. */
   private scores = new Map<string, number[]>();
   /** Centroid match, for the 'centroid' rule. */
@@ -39,6 +43,7 @@ export class TrackEvidence {
     this.dim = dim;
     this.capacity = capacity;
     this.embeddings = new Float32Array(dim * capacity);
+    this.rowQuality = new Float64Array(capacity);
   }
 
   /**
@@ -57,12 +62,24 @@ export class TrackEvidence {
     return this.count >= this.capacity;
   }
 
-  add(embedding: Float32Array, candidates: readonly MatchCandidate[], quality: number): void {
-    if (this.full) return;
-    this.embeddings.set(embedding, this.count * this.dim);
-    this.count++;
+  /**
+   * Adds an embedding and its candidates. When the track already holds
+   * `capacity` embeddings, a face better than every one of them takes the
+   * row of the worst (the track keeps its best few faces; the scores of the
+   * face it replaces stay in its evidence); any other face is not kept.
+   */
+  add(embedding: Float32Array, candidates: readonly MatchCandidate[], quality: number, frame = -1): void {
+    let row = this.count;
+    if (this.full) {
+      if (quality <= this.bestQuality) return;
+      row = 0;
+      for (let r = 1; r < this.capacity; r++) if (this.rowQuality[r]! < this.rowQuality[row]!) row = r;
+    } else this.count++;
+    this.embeddings.set(embedding, row * this.dim);
+    this.rowQuality[row] = quality;
     this.bestQuality = Math.max(this.bestQuality, quality);
     this.sinceEmbed = 0;
+    this.embeddedAt = frame;
     for (const c of candidates) {
       let list = this.scores.get(c.id);
       if (!list) this.scores.set(c.id, (list = []));
@@ -106,6 +123,7 @@ export class TrackEvidence {
   /** Overwrites everything the track learned (it ended without an alert, or the pipeline closed). */
   wipe(): void {
     this.embeddings.fill(0);
+    this.rowQuality.fill(0);
     for (const list of this.scores.values()) list.fill(0);
     this.scores.clear();
     this.centroid = [];

@@ -61,11 +61,21 @@ export interface PipelineOptions {
   force?: boolean;
   /** How a track's evidence becomes one score per identity (default 'max', chosen by bench/pipeline-fusion; docs/pipeline.md compares them). */
   fusion?: FusionRule;
-  /** Embeddings per track at most (default 4). */
+  /**
+   * Embeddings a track keeps (default 4): its best few faces. A later face
+   * is embedded when it is due (reembedEvery) while the track holds fewer,
+   * and once it holds them all, only a face 10% better than every one
+   * (it replaces the worst).
+   */
   maxEmbeddingsPerTrack?: number;
   /** Faces below this quality (0-1) are not embedded (default 0.25). */
   minQuality?: number;
-  /** A track is embedded again after this many detections even without a better face (default 8; 4x as many when its face has not moved since its last embedding: the same view). */
+  /**
+   * A track is embedded again after this many detections, or twice as many
+   * frames when detection runs on fewer frames, even without a better face
+   * (default 8; 4x as many when its face has not moved since its last
+   * embedding: the same view).
+   */
   reembedEvery?: number;
   /**
    * Faces embedded per detected frame at most (default 8): in a crowd the
@@ -218,6 +228,28 @@ function moved(from: Face['box'], to: Face['box']): boolean {
   const d = Math.hypot(from.x + from.width / 2 - (to.x + to.width / 2), from.y + from.height / 2 - (to.y + to.height / 2));
   const r = Math.max(to.width, to.height, 1) / s;
   return d > 0.5 * s || r > 1.2 || r < 1 / 1.2;
+}
+
+/**
+ * A face that moves at least this many box sizes per frame between a track's
+ * first and last detection counts as moving (0.5 face widths a second at
+ * 25 fps: a walker crosses a 1080p view at 2-5; a seated face jitters by
+ * less than 0.1).
+ */
+export const MOVING_SPEED = 0.02;
+
+/** Frames a still face's first embedding may wait behind moving and new faces (2 s at 25 fps). */
+export const STILL_WAIT_FRAMES = 50;
+
+/** 2 for a track whose face moves, 1 for one seen once (motion not known yet), 0 for a still one. */
+export function motionOf(t: Pick<Track, 'firstFrame' | 'lastSeen' | 'firstBox' | 'last'>): number {
+  const frames = t.lastSeen - t.firstFrame;
+  if (frames <= 0) return 1;
+  const a = t.firstBox;
+  const b = t.last.box;
+  const s = Math.max(a.width, a.height, b.width, b.height, 1);
+  const d = Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2));
+  return d / s / frames >= MOVING_SPEED ? 2 : 0;
 }
 
 /** Copies a validated frame into a tight buffer of the same format (push API). */
@@ -717,34 +749,32 @@ export class Pipeline extends EventEmitter {
       if (m.track.state === 'confirmed') ctx.confirmed.add(m.track.id);
       let ev = ctx.evidence.get(m.track.id);
       if (ev) ev.sinceEmbed++;
-      if (q < this.o.minQuality || m.detection.score < ctx.tracker.options.highScore) continue;
+      if (q < this.o.minQuality) continue;
+      // A would-be alert is verified on the track's next face even when the detector was less sure of it (the
+      // track's own low-score detection, ByteTrack's second pass); other faces are embedded from confident ones.
+      const verifying = ev !== undefined && ev.verify && ev.alerted.size === 0 && ev.verifications < this.o.maxEmbeddings;
+      if (m.detection.score < ctx.tracker.options.highScore && !verifying) continue;
       if (!ev) ctx.evidence.set(m.track.id, (ev = new TrackEvidence(this.embedder.dim, this.o.maxEmbeddings)));
       if (ev.alerted.size > 0) continue;
-      if (ev.verify && ev.verifications < this.o.maxEmbeddings) {
+      if (verifying) {
         toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
         continue;
       }
-      if (ev.full) continue;
-      // A face that has not moved since its last embedding is a view already seen: re-embedded 4x less often.
-      const every = ev.lastBox && !moved(ev.lastBox, face.box) ? 4 * this.o.reembedEvery : this.o.reembedEvery;
-      if (ev.count === 0 || q > ev.bestQuality * 1.1 || ev.sinceEmbed >= every) toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
+      // Due again: a better face (10% more quality, also once the track holds its few best: it replaces the
+      // worst), or after reembedEvery detections or twice as many frames, whichever comes first (at a low
+      // detection cadence, frames keep a walker's views coming); 4x less often for a face that has not moved since
+      // its last embedding (the same view).
+      const better = q > ev.bestQuality * 1.1;
+      if (ev.full && !better) continue;
+      const still = ev.lastBox !== null && !moved(ev.lastBox, face.box);
+      const every = (still ? 4 : 1) * this.o.reembedEvery;
+      if (ev.count === 0 || better || ev.sinceEmbed >= every || f.index - ev.embeddedAt >= 2 * every) {
+        toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
+      }
     }
     ctx.counts.faces += scanned;
     if (scanned) this.governor?.onFacesScanned?.(ctx.id, scanned);
-    if (toEmbed.length > this.o.perFrame) {
-      // Verifications of would-be alerts first, then the first faces of new tracks, the oldest track first (so a
-      // small face that appeared while a crowd waits for its first embeddings is not overtaken by every larger
-      // face found after it; best face first among tracks of the same age), then the largest quality gains.
-      const tier = (e: (typeof toEmbed)[number]) => (e.ev.verify ? 2 : e.ev.count === 0 ? 1 : 0);
-      toEmbed = toEmbed
-        .sort((a, b) => {
-          const t = tier(b) - tier(a);
-          if (t !== 0) return t;
-          if (tier(a) === 1 && a.track.firstFrame !== b.track.firstFrame) return a.track.firstFrame - b.track.firstFrame;
-          return tier(a) === 0 ? b.quality - b.ev.bestQuality - (a.quality - a.ev.bestQuality) : b.quality - a.quality;
-        })
-        .slice(0, this.o.perFrame);
-    }
+    toEmbed = this.chooseEmbeddings(toEmbed, f.index);
     if (this.landmarks && toEmbed.length) {
       // Landmarks for the chosen faces only (alignment and pose); a face whose pose fails the gate waits.
       const refined = await this.landmarks.refine(frame, toEmbed.map((e) => e.face));
@@ -766,7 +796,7 @@ export class Pipeline extends EventEmitter {
         toEmbed.forEach((e, i) => {
           if (e.ev.verify) e.ev.verifications++;
           e.ev.lastBox = { ...e.face.box };
-          e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality);
+          e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality, f.index);
           own.set(e.track.id, results[i]!.candidates);
         });
         if (this.fusion === 'centroid' || this.evaluate) {
@@ -814,6 +844,49 @@ export class Pipeline extends EventEmitter {
       }
     }
     for (const t of update.ended) this.endTrack(ctx, t);
+  }
+
+  /**
+   * The faces of a frame that are embedded now, at most `maxEmbeddingsPerFrame`, in this order:
+   * 1. verifications of would-be alerts;
+   * 2. first faces of tracks that move (a walker leaves the view; a seated face or a poster stays, and can wait);
+   * 3. first faces of still tracks that have waited STILL_WAIT_FRAMES (no face waits forever in a busy scene);
+   * 4. first faces of tracks seen once (motion not known yet);
+   * 5. better or later faces of moving tracks;
+   * 6. first faces of still tracks; 7. later faces of still tracks.
+   * Among first faces the oldest track goes first (a small face that appeared while a crowd waits is not
+   * overtaken by every larger face found after it), then the best face; among later faces, the largest quality
+   * gain. Still faces take at most a quarter of the frame's embeddings: they stay in view and are embedded over
+   * the next frames, while a crowd's first embeddings would otherwise hold back every frame of the stream (and
+   * the machine) at its start.
+   */
+  private chooseEmbeddings<E extends { track: Track<FaceRef>; quality: number; ev: TrackEvidence }>(candidates: E[], frame: number): E[] {
+    const motion = new Map(candidates.map((e) => [e, motionOf(e.track)]));
+    const rank = (e: E): number => {
+      if (e.ev.verify) return 6;
+      const m = motion.get(e)!;
+      const first = e.ev.count === 0;
+      if (m === 2) return first ? 5 : 2;
+      if (m === 1) return first ? 3 : 2;
+      if (!first) return 0;
+      return frame - e.track.firstFrame >= STILL_WAIT_FRAMES ? 4 : 1;
+    };
+    const ranks = new Map(candidates.map((e) => [e, rank(e)]));
+    const sorted = [...candidates].sort((a, b) => {
+      const d = ranks.get(b)! - ranks.get(a)!;
+      if (d !== 0) return d;
+      if (a.ev.count === 0 && a.track.firstFrame !== b.track.firstFrame) return a.track.firstFrame - b.track.firstFrame;
+      return a.ev.count > 0 ? b.quality - b.ev.bestQuality - (a.quality - a.ev.bestQuality) : b.quality - a.quality;
+    });
+    const cap = Math.max(1, Math.floor(this.o.perFrame / 4));
+    const out: E[] = [];
+    let still = 0;
+    for (const e of sorted) {
+      if (out.length >= this.o.perFrame) break;
+      if (!e.ev.verify && motion.get(e) === 0 && ++still > cap) continue;
+      out.push(e);
+    }
+    return out;
   }
 
   private async raise(ctx: StreamCtx, f: PooledFrame, frame: Frame, track: Track<FaceRef>, box: Face['box'], id: string, score: number): Promise<void> {

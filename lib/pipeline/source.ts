@@ -1,7 +1,13 @@
 /**
  * Video sources: one ffmpeg child process per stream decodes a file, an
  * RTSP/HTTP/TCP/UDP stream, into raw NV12 frames on its stdout; the bytes
- * are assembled into a fixed pool of frame buffers (frame-pool.ts).
+ * are read straight into a fixed pool of frame buffers (frame-pool.ts):
+ * ffmpeg's stdout is a pipe the native core creates (1 MiB of kernel
+ * buffer), read with net.Socket's `onread` into the frame buffer being
+ * filled, so no memory is allocated per read (Node's own child pipes make a
+ * new 64 KiB buffer for every read: about 50 per 1080p frame, hundreds of MB
+ * a second with a few streams, which kept V8's collector busy on a share of
+ * the cores).
  *
  * - Files play at their native frame rate by default (`-re`, like a camera);
  *   `realtime: false` decodes as fast as the pipeline consumes, with
@@ -18,6 +24,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { closeSync } from 'node:fs';
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
+import { io } from '../native/index.js';
 import { FramePool, type PooledFrame } from './frame-pool.js';
 import { StreamError } from './errors.js';
 
@@ -60,6 +69,11 @@ export interface Gap {
   reconnects: number;
 }
 
+/** The kernel buffer asked for each decoder pipe (Linux's default is 64 KiB): one read takes up to this much. */
+const PIPE_BYTES = 1 << 20;
+/** Bytes read before a buffer can take them (before the format is known, or while a paused offline source waits). */
+const STASH_BYTES = 64 * 1024;
+
 const NETWORK = /^(rtsp|rtsps|rtmp|rtmps|http|https|tcp|udp|srt|rtp):\/\//i;
 
 export function isNetworkUrl(url: string): boolean {
@@ -85,6 +99,18 @@ export class VideoSource extends EventEmitter {
   frames = 0;
   reconnects = 0;
   private child: ChildProcess | null = null;
+  /** The read end of the decoder's stdout pipe. */
+  private reader: Socket | null = null;
+  /**
+   * Where the reader's next read lands: the frame being filled (`current`,
+   * at `filled`), the scratch of a dropped frame, or the stash (bytes that
+   * are copied into frames by onData: before the format is known, and the
+   * first read after an offline pause).
+   */
+  private target: 'frame' | 'drop' | 'stash' = 'stash';
+  private stash: Buffer | null = null;
+  /** Offline: no free buffer for the next frame; reading stops until release(). */
+  private waiting = false;
   private current: PooledFrame | null = null;
   private scratch: Buffer | null = null;
   private filled = 0;
@@ -129,14 +155,14 @@ export class VideoSource extends EventEmitter {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.child?.stdout?.pause();
+    this.reader?.pause();
     this.clearStall();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.child?.stdout?.resume();
+    if (!this.waiting && !this.backlog) this.reader?.resume();
     this.armStall();
   }
 
@@ -147,6 +173,7 @@ export class VideoSource extends EventEmitter {
     this.clearStall();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.kill();
+    this.reader?.destroy();
     if (this.current) this.pool?.release(this.current);
     this.current = null;
     this.filled = 0;
@@ -176,23 +203,54 @@ export class VideoSource extends EventEmitter {
     this.killedForStall = false;
     this.segmentFrames = 0;
     this.bytesThisSegment = 0;
+    this.waiting = false;
     let child: ChildProcess;
+    let pipe: { read: number; write: number };
     try {
-      child = spawn(this.options.ffmpeg, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+      pipe = io.createPipe(PIPE_BYTES);
     } catch (err) {
       this.fail(new StreamError('ERR_LIVEFR_STREAM_DECODER', `Cannot start ffmpeg (${this.options.ffmpeg}): ${(err as Error).message}`, { cause: err }), false);
       return;
     }
+    try {
+      child = spawn(this.options.ffmpeg, this.args(), { stdio: ['ignore', pipe.write, 'pipe'] });
+    } catch (err) {
+      closeSync(pipe.read);
+      this.fail(new StreamError('ERR_LIVEFR_STREAM_DECODER', `Cannot start ffmpeg (${this.options.ffmpeg}): ${(err as Error).message}`, { cause: err }), false);
+      return;
+    } finally {
+      closeSync(pipe.write); // the child has its own copy: its exit ends the pipe
+    }
     this.child = child;
+    // `onread` on a socket over a descriptor is Node's (since 12.2), though @types/node types it for connect() only.
+    const readerOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+      fd: pipe.read,
+      readable: true,
+      writable: false,
+      onread: { buffer: () => this.nextBuffer(), callback: (n: number) => this.onRead(n) },
+    };
+    const reader = new Socket(readerOptions);
+    this.reader = reader;
+    // The decoder is done when it has exited and its pipe is drained (the pipe may still hold frames at its exit).
+    let exit: [number | null, NodeJS.Signals | null] | null = null;
+    let drained = false;
+    reader.on('error', () => reader.destroy()); // a read error ends the pipe like EOF; the exit says why
+    reader.on('close', () => {
+      drained = true;
+      if (this.reader === reader) this.reader = null;
+      if (exit) this.onExit(child, exit[0], exit[1]);
+    });
     child.on('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === 'ENOENT' ? ' (install ffmpeg: `node scripts/setup.mjs` as root does, or set LIVEFR_FFMPEG)' : '';
       this.fail(new StreamError('ERR_LIVEFR_STREAM_DECODER', `Cannot start ffmpeg (${this.options.ffmpeg})${hint}: ${err.message}`, { cause: err }), false);
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => this.onStderr(s));
-    child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.on('close', (code, signal) => this.onExit(child, code, signal));
-    if (this.paused) child.stdout!.pause();
+    child.on('close', (code, signal) => {
+      exit = [code, signal];
+      if (drained) this.onExit(child, code, signal);
+    });
+    if (this.paused) reader.pause();
     this.armStall();
   }
 
@@ -229,6 +287,76 @@ export class VideoSource extends EventEmitter {
     this.format = { width, height, fps };
     this.pool = new FramePool(this.options.poolSize, 'nv12', width, height);
     this.emit('format', this.format);
+    const early = this.early;
+    if (early && !this.stopped) {
+      // Bytes that came before the format line was read (stdout and stderr are separate pipes).
+      this.early = null;
+      this.onData(early);
+      if (!this.backlog && !this.paused && !this.waiting) this.reader?.resume();
+    }
+  }
+  private early: Buffer | null = null;
+
+  /** The reader's next target (called after every read, and once when the reader starts). */
+  private nextBuffer(): Uint8Array {
+    const pool = this.pool;
+    if (pool && !this.waiting && !this.backlog) {
+      const need = pool.frameBytes;
+      if (this.current) {
+        this.target = 'frame';
+        return this.current.data.subarray(this.filled, need);
+      }
+      if (this.scratchActive) {
+        this.target = 'drop';
+        return (this.scratch ??= Buffer.alloc(need)).subarray(this.filled, need);
+      }
+    }
+    this.target = 'stash';
+    return (this.stash ??= Buffer.alloc(STASH_BYTES));
+  }
+
+  /** `n` bytes landed in the reader's target. Returns false to stop reading. */
+  private onRead(n: number): boolean {
+    if (this.stopped) return false;
+    const pool = this.pool;
+    if (this.target === 'stash' || !pool) {
+      const bytes = this.stash!.subarray(0, n);
+      if (!pool) {
+        // Before the format: kept (copied) until the format line is read, reading stopped meanwhile.
+        this.early = this.early ? Buffer.concat([this.early, bytes]) : Buffer.from(bytes);
+        this.bytesThisSegment += n;
+        return false;
+      }
+      this.onData(bytes);
+      if (this.backlog) this.backlog = Buffer.from(this.backlog); // the stash is the next read's target
+    } else {
+      this.bytesThisSegment += n;
+      this.armStall();
+      this.filled += n;
+      if (this.filled === pool.frameBytes) {
+        this.filled = 0;
+        this.deliver();
+      }
+    }
+    return this.prepareNext() && !this.paused && !this.backlog;
+  }
+
+  /** Takes a buffer for the next frame when a frame begins; offline without one, reading waits for release(). */
+  private prepareNext(): boolean {
+    const pool = this.pool;
+    if (!pool || this.stopped || this.backlog) return false;
+    if (this.filled === 0 && !this.current && !this.scratchActive) {
+      this.current = pool.acquire();
+      if (!this.current) {
+        if (this.offline) {
+          this.waiting = true;
+          this.clearStall();
+          return false;
+        }
+        this.scratchActive = true;
+      }
+    }
+    return true;
   }
   private outputSection = false;
   private inputFps: number | undefined;
@@ -247,7 +375,6 @@ export class VideoSource extends EventEmitter {
         if (!this.current && this.offline) {
           // Offline: no free buffer means the consumer is behind; wait for a release (backpressure, no drop).
           this.backlog = chunk.subarray(off);
-          this.child?.stdout?.pause();
           this.clearStall();
           return;
         }
@@ -268,16 +395,26 @@ export class VideoSource extends EventEmitter {
   /** Hands a frame's buffer back to the pool (offline: lets decoding go on). */
   release(frame: PooledFrame): void {
     this.pool?.release(frame);
+    if (this.stopped) return;
     const b = this.backlog;
-    if (b && !this.stopped) {
+    if (b) {
       this.backlog = null;
       this.onData(b);
-      if (!this.backlog) {
-        if (!this.paused) this.child?.stdout?.resume();
-        const exit = this.exitAfterBacklog;
-        this.exitAfterBacklog = null;
-        exit?.();
+      if (this.backlog) return;
+      const exit = this.exitAfterBacklog;
+      this.exitAfterBacklog = null;
+      if (exit) {
+        exit();
+        return;
       }
+    } else if (this.waiting) {
+      // Reading stopped for want of a buffer; the next read lands in the stash (its target since) and is copied.
+      this.waiting = false;
+    } else return;
+    if (!this.prepareNext()) return;
+    if (!this.paused && this.reader) {
+      this.armStall();
+      this.reader.resume();
     }
   }
   private backlog: Buffer | null = null;

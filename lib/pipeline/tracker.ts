@@ -8,9 +8,13 @@
  *   velocity of cx, cy, w, h), which is what is computed here;
  * - association: IoU between predicted boxes and detections, solved as a
  *   linear assignment; first the confident detections against every live
- *   track, then (ByteTrack's second pass) the low-score detections against
- *   the tracks still unmatched, then the remaining confident detections
- *   against tentative tracks; confident leftovers start tracks;
+ *   track, then the confident detections left against the tracks left by
+ *   centre distance from their prediction (within `trackJump` box sizes:
+ *   at a low detection cadence a small, fast face leaves its predicted
+ *   box's overlap), then (ByteTrack's second pass) the low-score detections
+ *   against the tracks still unmatched, then the remaining confident
+ *   detections, and then the low-score ones, against tentative tracks by
+ *   centre distance; confident leftovers start tracks;
  * - OC-SORT's observation-centric re-update: a track found again after a
  *   gap has its filter replayed along a straight line from its last
  *   observation, so the velocity it drifted to while unobserved is undone.
@@ -39,6 +43,15 @@ export interface TrackerOptions {
    * not (default 1.5), so a fast face seen on every n-th frame starts one track.
    */
   tentativeJump?: number;
+  /**
+   * A followed or lost track that no confident detection overlaps takes one
+   * whose centre is within this many box sizes of its predicted centre (of a
+   * similar size; default 1): at a low detection cadence a small, fast face
+   * moves out of the overlap of its prediction (a velocity estimated from two
+   * or three far-apart detections), and without this pass its track would
+   * end and a new one begin. 0 turns the pass off.
+   */
+  trackJump?: number;
   /** Detections a track needs before it is confirmed (default 2). */
   minHits?: number;
   /** Frames a confirmed track survives without a detection (default 30). */
@@ -70,6 +83,8 @@ export interface Track<T = unknown> {
   frame: number;
   /** Frame of the first detection. */
   firstFrame: number;
+  /** The box of the first detection (how far a track has moved since it began). */
+  readonly firstBox: Box;
   /** Frame of the last matched detection. */
   lastSeen: number;
   /** Matched detections so far. */
@@ -192,7 +207,7 @@ interface Internal<T> extends Track<T> {
   observed: BoxFilter;
 }
 
-const KEYS = ['highScore', 'lowScore', 'newTrackScore', 'matchIou', 'lowMatchIou', 'tentativeJump', 'minHits', 'maxLostFrames', 'minLostUpdates'] as const;
+const KEYS = ['highScore', 'lowScore', 'newTrackScore', 'matchIou', 'lowMatchIou', 'tentativeJump', 'trackJump', 'minHits', 'maxLostFrames', 'minLostUpdates'] as const;
 
 export class Tracker<T = unknown> {
   readonly options: Required<TrackerOptions>;
@@ -212,6 +227,7 @@ export class Tracker<T = unknown> {
       matchIou: num('matchIou', 0.2),
       lowMatchIou: num('lowMatchIou', 0.5),
       tentativeJump: o.tentativeJump === undefined ? 1.5 : checkNumber('options.tentativeJump', o.tentativeJump, 0, 100),
+      trackJump: o.trackJump === undefined ? 1 : checkNumber('options.trackJump', o.trackJump, 0, 100),
       minHits: o.minHits === undefined ? 2 : checkInteger('options.minHits', o.minHits, 1, 1000),
       maxLostFrames: o.maxLostFrames === undefined ? 30 : checkInteger('options.maxLostFrames', o.maxLostFrames, 0, 1e6),
       minLostUpdates: o.minLostUpdates === undefined ? 2 : checkInteger('options.minLostUpdates', o.minLostUpdates, 1, 1e6),
@@ -292,15 +308,21 @@ export class Tracker<T = unknown> {
     const tentative = this.live.filter((t) => t.hits <= 1);
 
     // 1. Confident detections against confirmed and lost tracks.
-    const [m1, restTracks, restHigh] = this.associate(active, high, o.matchIou);
+    const [m1, rest1, high1] = this.associate(active, high, o.matchIou);
     matched.push(...m1);
+    // 1b. Confident detections left against those tracks left, by centre distance from their prediction.
+    const [m1b, restTracks, restHigh] = o.trackJump > 0 && rest1.length && high1.length ? this.associate(rest1, high1, o.trackJump, true) : [[], rest1, high1];
+    matched.push(...m1b);
     // 2. Low-score detections against tracks that were being followed (not lost).
     const followed = restTracks.filter((t) => t.state === 'confirmed');
-    const [m2] = this.associate(followed, low, o.lowMatchIou);
+    const [m2, , lowLeft] = this.associate(followed, low, o.lowMatchIou);
     matched.push(...m2);
-    // 3. Remaining confident detections against tracks seen once, by centre distance.
-    const [m3, , fresh] = this.associate(tentative, restHigh, o.tentativeJump, true);
+    // 3. Remaining confident detections against tracks seen once, by centre distance; then the low-score
+    //    detections left against the tracks seen once still unmatched (a small face the detector is less sure
+    //    of on its second detection confirms its track rather than ending it).
+    const [m3, tentativeLeft, fresh] = this.associate(tentative, restHigh, o.tentativeJump, true);
     matched.push(...m3);
+    if (tentativeLeft.length && lowLeft.length) matched.push(...this.associate(tentativeLeft, lowLeft, o.tentativeJump, true)[0]);
 
     const hit = new Set<Internal<T>>();
     for (const { track, detection } of matched) {
@@ -332,6 +354,7 @@ export class Tracker<T = unknown> {
         box: { ...d.box },
         frame,
         firstFrame: frame,
+        firstBox: { ...d.box },
         lastSeen: frame,
         hits: 1,
         last: d,

@@ -37,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   livefr::InitDetect(env, exports);
   livefr::InitIndex(env, exports);
   livefr::InitQuality(env, exports);
+  livefr::InitIo(env, exports);
   return exports;
 }
 

@@ -59,5 +59,6 @@ void InitImage(Napi::Env env, Napi::Object exports);
 void InitDetect(Napi::Env env, Napi::Object exports);
 void InitIndex(Napi::Env env, Napi::Object exports);
 void InitQuality(Napi::Env env, Napi::Object exports);
+void InitIo(Napi::Env env, Napi::Object exports);
 
 }  // namespace livefr
