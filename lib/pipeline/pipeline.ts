@@ -761,14 +761,14 @@ export class Pipeline extends EventEmitter {
         continue;
       }
       // Due again: a better face (10% more quality, also once the track holds its few best: it replaces the
-      // worst), or after reembedEvery detections or twice as many frames, whichever comes first (at a low
-      // detection cadence, frames keep a walker's views coming); 4x less often for a face that has not moved since
-      // its last embedding (the same view).
+      // worst), or after reembedEvery detections or, for a face that moved, twice as many frames, whichever comes
+      // first (at a low detection cadence, frames keep a walker's views coming); 4x as many detections for a face
+      // that has not moved since its last embedding (the same view).
       const better = q > ev.bestQuality * 1.1;
       if (ev.full && !better) continue;
       const still = ev.lastBox !== null && !moved(ev.lastBox, face.box);
       const every = (still ? 4 : 1) * this.o.reembedEvery;
-      if (ev.count === 0 || better || ev.sinceEmbed >= every || f.index - ev.embeddedAt >= 2 * every) {
+      if (ev.count === 0 || better || ev.sinceEmbed >= every || (!still && f.index - ev.embeddedAt >= 2 * every)) {
         toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
       }
     }
