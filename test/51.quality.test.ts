@@ -167,6 +167,15 @@ describe('track evidence and motion (the best few faces of a track)', () => {
     ev.add(e(9, 9), [{ id: 'q', score: 0.99 }], 0.7, 40); // not better than the best: not kept, no evidence
     expect([...ev.embeddings]).toEqual([1, 0, Math.fround(0.6), Math.fround(0.8)]);
     expect(ev.fused('max').has('q')).toBe(false);
+    // A face 1.25x larger than the largest embedded (a walker coming closer) is kept even at no better quality.
+    const grown = new TrackEvidence(2, 1);
+    grown.add(e(1, 0), [{ id: 'p', score: 0.3 }], 1, 1, 40);
+    expect(grown.grown(49)).toBe(false);
+    expect(grown.grown(50)).toBe(true);
+    grown.add(e(0, 1), [{ id: 'p', score: 0.5 }], 1, 2, 50);
+    expect([...grown.embeddings]).toEqual([0, 1]);
+    expect(grown.fused('max').get('p')).toBe(0.5);
+    expect(grown.bestSide).toBe(50);
     ev.wipe();
     expect(ev.embeddings.every((v) => v === 0)).toBe(true);
     expect(ev.fused('max').size).toBe(0);

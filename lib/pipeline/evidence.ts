@@ -19,6 +19,9 @@ import type { MatchCandidate } from '../watchlist/index.js';
 export const FUSION_RULES = ['max', 'top2-mean', 'centroid', 'vote2'] as const;
 export type FusionRule = (typeof FUSION_RULES)[number];
 
+/** A face this many times larger (box side) than a track's largest embedded face is embedded again, even once the track holds its few best. */
+export const GROWN_SIDE = 1.25;
+
 export class TrackEvidence {
   readonly dim: number;
   readonly capacity: number;
@@ -27,6 +30,8 @@ export class TrackEvidence {
   count = 0;
   /** Quality of the best face embedded so far. */
   bestQuality = 0;
+  /** Box side (px) of the largest face embedded so far. */
+  bestSide = 0;
   /** Detections since the last embedding. */
   sinceEmbed = 0;
   /** The frame of the last embedding (-1 before the first). */
@@ -58,26 +63,34 @@ export class TrackEvidence {
   /** The face box of the last embedding (a face that has not moved since gives the same view again). */
   lastBox: { x: number; y: number; width: number; height: number } | null = null;
 
+  /** Whether a face of this box side is GROWN_SIDE times the largest embedded (and a face was embedded). */
+  grown(side: number): boolean {
+    return this.count > 0 && this.bestSide > 0 && side >= GROWN_SIDE * this.bestSide;
+  }
+
   get full(): boolean {
     return this.count >= this.capacity;
   }
 
   /**
    * Adds an embedding and its candidates. When the track already holds
-   * `capacity` embeddings, a face better than every one of them takes the
-   * row of the worst (the track keeps its best few faces; the scores of the
-   * face it replaces stay in its evidence); any other face is not kept.
+   * `capacity` embeddings, a face better than every one of them, or
+   * GROWN_SIDE times larger than the largest (more pixels of the same
+   * person: a walker coming closer), takes the row of the worst (the track
+   * keeps its best few faces; the scores of the face it replaces stay in
+   * its evidence); any other face is not kept.
    */
-  add(embedding: Float32Array, candidates: readonly MatchCandidate[], quality: number, frame = -1): void {
+  add(embedding: Float32Array, candidates: readonly MatchCandidate[], quality: number, frame = -1, side = 0): void {
     let row = this.count;
     if (this.full) {
-      if (quality <= this.bestQuality) return;
+      if (!(quality > this.bestQuality) && !this.grown(side)) return;
       row = 0;
       for (let r = 1; r < this.capacity; r++) if (this.rowQuality[r]! < this.rowQuality[row]!) row = r;
     } else this.count++;
     this.embeddings.set(embedding, row * this.dim);
     this.rowQuality[row] = quality;
     this.bestQuality = Math.max(this.bestQuality, quality);
+    this.bestSide = Math.max(this.bestSide, side);
     this.sinceEmbed = 0;
     this.embeddedAt = frame;
     for (const c of candidates) {
@@ -129,6 +142,7 @@ export class TrackEvidence {
     this.centroid = [];
     this.count = 0;
     this.bestQuality = 0;
+    this.bestSide = 0;
     this.lastBox = null;
   }
 }

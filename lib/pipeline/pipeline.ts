@@ -64,8 +64,8 @@ export interface PipelineOptions {
   /**
    * Embeddings a track keeps (default 4): its best few faces. A later face
    * is embedded when it is due (reembedEvery) while the track holds fewer,
-   * and once it holds them all, only a face 10% better than every one
-   * (it replaces the worst).
+   * and once it holds them all, only a face 10% better than every one, or
+   * 1.25x larger than the largest (it replaces the worst).
    */
   maxEmbeddingsPerTrack?: number;
   /** Faces below this quality (0-1) are not embedded (default 0.25). */
@@ -760,11 +760,12 @@ export class Pipeline extends EventEmitter {
         toEmbed.push({ track: m.track, face, quality: q, sharp: sharp[i]!, ev });
         continue;
       }
-      // Due again: a better face (10% more quality, also once the track holds its few best: it replaces the
-      // worst), or after reembedEvery detections or, for a face that moved, twice as many frames, whichever comes
+      // Due again: a better face (10% more quality, or GROWN_SIDE times the side of the largest embedded: more
+      // pixels of the same person, past the size where the quality score stops growing; also once the track
+      // holds its few best: it replaces the worst), or after reembedEvery detections or, for a face that moved, twice as many frames, whichever comes
       // first (at a low detection cadence, frames keep a walker's views coming); 4x as many detections for a face
       // that has not moved since its last embedding (the same view).
-      const better = q > ev.bestQuality * 1.1;
+      const better = q > ev.bestQuality * 1.1 || ev.grown(Math.max(face.box.width, face.box.height));
       if (ev.full && !better) continue;
       const still = ev.lastBox !== null && !moved(ev.lastBox, face.box);
       const every = (still ? 4 : 1) * this.o.reembedEvery;
@@ -796,7 +797,7 @@ export class Pipeline extends EventEmitter {
         toEmbed.forEach((e, i) => {
           if (e.ev.verify) e.ev.verifications++;
           e.ev.lastBox = { ...e.face.box };
-          e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality, f.index);
+          e.ev.add(emb.subarray(i * dim, (i + 1) * dim), results[i]!.candidates, e.quality, f.index, Math.max(e.face.box.width, e.face.box.height));
           own.set(e.track.id, results[i]!.candidates);
         });
         if (this.fusion === 'centroid' || this.evaluate) {
