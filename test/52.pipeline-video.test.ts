@@ -144,8 +144,9 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
     // One track per walker or close to it (a walker may be lost and found again), plus the scene's faces.
     expect(status.tracks as number).toBeGreaterThanOrEqual(video.walkers.length);
     expect(status.tracks as number).toBeLessThanOrEqual(video.walkers.length * 2 + 6);
-    // Best shot: a few embeddings per track, not one per face per frame.
-    expect(status.embeddings as number).toBeLessThanOrEqual((status.tracks as number) * 4);
+    // Best shot: a few embeddings per track, not one per face per frame: the 4 it keeps, plus faces 1.25x larger
+    // than its largest (28 -> 90 px: 5 at most) and verifications.
+    expect(status.embeddings as number).toBeLessThanOrEqual((status.tracks as number) * 8);
     expect(status.embeddings as number).toBeLessThan((status.faces as number) / 5);
   });
 
