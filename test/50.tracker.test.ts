@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assign, assignSparse, iou } from '../dist/pipeline/assign.js';
 import { Tracker, type Detection } from '../dist/pipeline/tracker.js';
 import type { Box } from '../dist/types.js';
+import { seededRandom as rng } from '../dist/util/random.js';
 
-/** A small seeded PRNG (mulberry32), so every case is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const box = (x: number, y: number, s: number, h = s): Box => ({ x, y, width: s, height: h });
 const det = (b: Box, score = 0.9, payload?: string): Detection<string> => ({ box: b, score, ...(payload ? { payload } : {}) });

@@ -5,17 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { poseOf, qualityOf, normaliseQualityOptions, sharpness, sharpnessRaw } from '../dist/pipeline/quality.js';
 import { convertColor, setSimd, bestSimdLevel } from '../dist/preprocess.js';
 import { hasSharedData, sharedData, SKIP_SHARED } from './helpers/shared.js';
+import { seededRandom as rng } from '../dist/util/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reference in plain JS: variances of the 4-neighbour Laplacian and of intensity over a gray region. */
 function reference(y: Uint8Array, stride: number, x0: number, y0: number, w: number, h: number) {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../../dist/util/random.js';
 
 /** LFW people with at least `min` images, sorted by name (deterministic, not hand-picked). */
 export function lfwPeople(lfwImages, min) {
@@ -21,17 +22,8 @@ export function lfwPeople(lfwImages, min) {
     .filter((p) => p.files.length >= min);
 }
 
-/** A seeded PRNG (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32, the library's own). */
+export const rng = seededRandom;
 
 // The deep-funnelled LFW face sits in the centre of the 250x250 image: the
 // oval below (about 1.35x the face box) keeps face and some hair.
