@@ -199,6 +199,24 @@ describe('Tracker', () => {
     expect(t.tracks()).toHaveLength(0);
   });
 
+  it('keeps a face seen once through one missed detection when detection runs on every n-th frame', () => {
+    // A 32 px face walking 6 px a frame, detected at frames 10 and 26, missed at 18: one track.
+    const t = new Tracker<string>();
+    t.update(0, [det(box(1500, 800, 40))]); // the first frame's own face (confirmed at once), elsewhere
+    const at = (f: number) => det(box(100 + 6 * f, 300, 32), 0.9, 'w');
+    const a = t.update(10, [det(box(1500, 800, 40)), at(10)]);
+    const id = a.started[0]!.id;
+    expect(t.update(18, [det(box(1500, 800, 40))]).ended).toHaveLength(0); // missed once, 8 frames later: kept
+    const c = t.update(26, [det(box(1500, 800, 40)), at(26)]); // 96 px (3 box sizes) from where it was seen
+    expect(c.matched.map((m) => m.track.id)).toContain(id);
+    expect(t.tracks().find((x) => x.id === id)!.state).toBe('confirmed');
+    // Missed twice: ended.
+    t.update(34, [det(box(1500, 800, 40)), det(box(900, 900, 32))]);
+    expect(t.update(42, [det(box(1500, 800, 40))]).ended).toHaveLength(0);
+    const e = t.update(50, [det(box(1500, 800, 40))]);
+    expect(e.ended.map((x) => x.hits)).toEqual([1]); // the one-off at (900, 900), after two misses
+  });
+
   it('holds many faces walking in a crowd as one track each', () => {
     const r = rng(3);
     const people = Array.from({ length: 12 }, (_, i) => ({

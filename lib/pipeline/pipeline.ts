@@ -855,14 +855,17 @@ export class Pipeline extends EventEmitter {
    * 4. first faces of tracks seen once (motion not known yet);
    * 5. better or later faces of moving tracks;
    * 6. first faces of still tracks; 7. later faces of still tracks.
+   * A still track whose face moved since its last embedding counts as moving.
    * Among first faces the oldest track goes first (a small face that appeared while a crowd waits is not
    * overtaken by every larger face found after it), then the best face; among later faces, the largest quality
    * gain. Still faces take at most a quarter of the frame's embeddings: they stay in view and are embedded over
    * the next frames, while a crowd's first embeddings would otherwise hold back every frame of the stream (and
    * the machine) at its start.
    */
-  private chooseEmbeddings<E extends { track: Track<FaceRef>; quality: number; ev: TrackEvidence }>(candidates: E[], frame: number): E[] {
-    const motion = new Map(candidates.map((e) => [e, motionOf(e.track)]));
+  private chooseEmbeddings<E extends { track: Track<FaceRef>; face: Face; quality: number; ev: TrackEvidence }>(candidates: E[], frame: number): E[] {
+    // A still track whose face has moved since its last embedding shows another view, or another face (a
+    // walker passing in front of a seated one takes its track while their boxes overlap): it ranks as moving.
+    const motion = new Map(candidates.map((e) => [e, e.ev.lastBox && moved(e.ev.lastBox, e.face.box) ? 2 : motionOf(e.track)]));
     const rank = (e: E): number => {
       if (e.ev.verify) return 6;
       const m = motion.get(e)!;

@@ -337,11 +337,15 @@ export class Tracker<T = unknown> {
         continue;
       }
       t.missed++;
-      if (t.state === 'tentative' || this.expired(t, frame)) {
+      // A track seen once ends at its first miss when detection runs on every frame (ByteTrack); when detection
+      // runs on every n-th frame (a loaded machine), it survives one missed detection (a small face the detector
+      // skipped once), as a followed track survives minLostUpdates.
+      const tentativeEnds = frame - t.lastSeen <= 1 || t.missed >= o.minLostUpdates || frame - t.lastSeen > o.maxLostFrames;
+      if (t.state === 'tentative' ? tentativeEnds : this.expired(t, frame)) {
         ended.push(t);
         continue;
       }
-      t.state = 'lost';
+      if (t.state !== 'tentative') t.state = 'lost';
       keep.push(t);
     }
     const started: Track<T>[] = [];
@@ -388,7 +392,9 @@ export class Tracker<T = unknown> {
       for (let j = 0; j < dets.length; j++) {
         const a = tracks[i]!.box;
         const b = dets[j]!.box;
-        cost[i * dets.length + j] = byDistance ? jump(a, b) / Math.max(gate, 1e-9) : 1 - iou(a, b);
+        // A tentative track that missed a detection (it survives one) may have moved as far again: twice the gate.
+        const g = tracks[i]!.state === 'tentative' && tracks[i]!.missed > 0 ? 2 * gate : gate;
+        cost[i * dets.length + j] = byDistance ? jump(a, b) / Math.max(g, 1e-9) : 1 - iou(a, b);
       }
     }
     const a = assign(cost, tracks.length, dets.length, byDistance ? 1 : 1 - gate);
