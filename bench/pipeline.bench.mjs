@@ -22,7 +22,8 @@
 //    children; detect = the detector's and landmark stage's workers; embed =
 //    the embedder's workers; native = libuv threads: letterbox, crops,
 //    sharpness, FAISS matching; main = the JS thread: pipe reads, tracker,
-//    quality, decisions); embeddings against faces seen.
+//    quality, decisions); embeddings against faces seen; major (mark-compact)
+//    garbage collections a second of the main isolate.
 // 3. Stress: 4 streams over wild_17.
 // 4. Peers on frames of the same video, in the same run: @vladmandic/face-api
 //    (SSD MobileNetV1 + 68 landmarks + ResNet descriptor per face) and
@@ -35,6 +36,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import path from 'node:path';
 import { report, repoRoot, sharedDir } from './util.mjs';
 
@@ -152,8 +154,17 @@ async function reference(v) {
   return { first, falseAlerts, status: s, fps: s.detected / ((performance.now() - t0) / 1000) };
 }
 
+// Major (mark-compact) collections of this process's main isolate, counted per live run: the garbage the
+// pipeline makes per frame shows here (Node's own child pipes, 64 KiB per read, cost about 12 a second at 4
+// streams before the sources read into their pools).
+let majorGcs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+}).observe({ entryTypes: ['gc'] });
+
 async function live(v, n, ref, label) {
   trackMs = 0;
+  majorGcs = 0;
   const cpu0 = threadCpu();
   const child0 = childCpuMs();
   const pipeline = await createPipeline(options);
@@ -240,6 +251,7 @@ async function live(v, n, ref, label) {
     'CPU decode/detect/embed/native/main': [stage.decode, stage.detect, stage.embed, stage.native, stage.main].map(pct).join(' '),
     'CPU use (of the cores)': `${Math.round((100 * total) / (wall * 1000 * cores))}%`,
     'tracker ms': Math.round(trackMs),
+    'major GCs per s': fmt(majorGcs / wall, 1),
     embeddings: sum('embeddings'),
     'faces seen': sum('faces'),
     'wall s': fmt(wall, 1),

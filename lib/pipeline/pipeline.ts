@@ -762,9 +762,9 @@ export class Pipeline extends EventEmitter {
       }
       // Due again: a better face (10% more quality, or GROWN_SIDE times the side of the largest embedded: more
       // pixels of the same person, past the size where the quality score stops growing; also once the track
-      // holds its few best: it replaces the worst), or after reembedEvery detections or, for a face that moved, twice as many frames, whichever comes
-      // first (at a low detection cadence, frames keep a walker's views coming); 4x as many detections for a face
-      // that has not moved since its last embedding (the same view).
+      // holds its few best: it replaces the worst), or after reembedEvery detections or, for a face that moved,
+      // twice as many frames, whichever comes first (at a low detection cadence, frames keep a walker's views
+      // coming); 4x as many detections for a face that has not moved since its last embedding (the same view).
       const better = q > ev.bestQuality * 1.1 || ev.grown(Math.max(face.box.width, face.box.height));
       if (ev.full && !better) continue;
       const still = ev.lastBox !== null && !moved(ev.lastBox, face.box);
