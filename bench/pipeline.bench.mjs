@@ -11,8 +11,9 @@
 // alert whose box is not on the walker it names (another walker, or a face
 // of the scene), printed one per line.
 //
-// 1. Reference: one stream offline (every frame detected): the frame of each
-//    enrolled walker's first alert, frames per second.
+// 1. Reference: one stream offline (every frame detected with the whole
+//    tiling plan, no motion gate): the frame of each enrolled walker's first
+//    alert, frames per second.
 // 2. Streams in real time (STREAMS, default "1,2,4"), files played at 25 fps:
 //    frames offered, detected, tracked only, dropped; the decoders' rate;
 //    walkers found and false alerts; alert latency from a walker's first
@@ -23,14 +24,15 @@
 //    the embedder's workers; native = libuv threads: letterbox, crops,
 //    sharpness, FAISS matching; main = the JS thread: pipe reads, tracker,
 //    quality, decisions); embeddings against faces seen; major (mark-compact)
-//    garbage collections a second of the main isolate.
+//    garbage collections a second of the main isolate. MOTION=1: the live
+//    runs use the pipeline's motion-gated detection (`motion: true`).
 // 3. Stress: 4 streams over wild_17.
 // 4. Peers on frames of the same video, in the same run: @vladmandic/face-api
 //    (SSD MobileNetV1 + 68 landmarks + ResNet descriptor per face) and
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=0 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -60,6 +62,8 @@ const STRESS = process.env.STRESS !== '0';
 const CONCURRENCY = process.env.CONCURRENCY ? Number(process.env.CONCURRENCY) : undefined;
 const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableParallelism()));
 const REFERENCE = process.env.REFERENCE !== '0';
+// MOTION=1: live runs with motion-gated detection (the pipeline's `motion` option, off by default), to measure it.
+const MOTION = process.env.MOTION === '1';
 const loads = [loadavg()[0]];
 const list = walkerList(lfw, WALKERS, 60);
 const walkVideo = (scene) =>
@@ -134,11 +138,22 @@ Tracker.prototype.update = function (...a) {
 
 const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
 const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
-const options = { detector, embedder, landmarks, watchlist, detect: DEFAULT_MODELS_PLAN, ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}) };
+const options = {
+  detector,
+  embedder,
+  landmarks,
+  watchlist,
+  detect: DEFAULT_MODELS_PLAN,
+  ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}),
+  motion: MOTION,
+};
 
-/** One offline run, every frame detected: the reference alert frame of each enrolled walker. */
+/**
+ * One offline run, every frame detected with the whole plan (no motion gate): the reference alert frame of
+ * each enrolled walker, so the live runs' delay over it includes what the gate costs.
+ */
 async function reference(v) {
-  const pipeline = await createPipeline({ ...options, realtime: false });
+  const pipeline = await createPipeline({ ...options, realtime: false, motion: false });
   const first = new Map();
   let falseAlerts = 0;
   pipeline.on('alert', (a) => {

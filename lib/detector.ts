@@ -11,12 +11,12 @@
 import { ModelError, StateError, invalidType, outOfRange } from './errors.js';
 import { validateFrame, type Frame, type FrameLayout } from './frame.js';
 import { InferencePool, INFERENCE_OPTION_KEYS, type InferenceOptions, type Tensor } from './inference/pool.js';
-import { asLandmarks, type Face, type Point } from './types.js';
-import { checkBoolean, checkInteger, checkNumber, checkOptions } from './validate.js';
+import { asLandmarks, type Box, type Face, type Point } from './types.js';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from './validate.js';
 import { detect as nativeDetect, type PostprocessPass } from './native/index.js';
 import { DETECTOR_FAMILIES, loadDetectorFamily, type DetectorFamilyName } from './detectors/registry.js';
 import type { DetectorModelName } from './models/catalog.js';
-import { MAX_PASSES, MAX_PASS_PIXELS, planPasses, type PlannedPass } from './detectors/tiling.js';
+import { MAX_PASSES, MAX_PASS_PIXELS, mosaicPasses, passesFor, planPasses, type PlannedPass, type Roi } from './detectors/tiling.js';
 import { FACE_ROW, type DecodeSpec, type DetectorFamilyAdapter, type ModelSignature, type Size, type Triple } from './detectors/types.js';
 import { DEFAULT_THREADS, letterboxLayout, type LetterboxConfig } from './preprocess.js';
 import type { LandmarkStage, LandmarkStageName } from './detectors/landmark-stage.js';
@@ -70,6 +70,15 @@ export interface DetectOptions {
   smallestFace?: number;
   /** Upper bound on tiles when tile is 'auto' (default 12, at most 255). */
   maxTiles?: number;
+  /**
+   * Where to look for faces too small for the whole-frame pass: rectangles
+   * in frame pixels (at most 4096). Tiles that meet none of them are not
+   * run; the whole-frame pass always is. Default: the whole frame. The run
+   * info's `covered` says which areas were searched down to `smallestFace`
+   * (the live pipeline passes the areas where the picture changed, or where
+   * a track is expected, and treats the rest as not seen).
+   */
+  regions?: readonly Box[];
 }
 
 /** What one detect() call did (detectWithInfo). */
@@ -85,15 +94,56 @@ export interface DetectRunInfo {
   /** Model input size of each pass. */
   inputSizes: Size[];
   faces: number;
+  /** Tiles of the plan left out because they meet no `regions` (0 without regions). */
+  skippedTiles: number;
+  /** The regions ran as mosaic passes (windows around them, four to a model run) rather than as the plan's tiles. */
+  mosaic: boolean;
+  /** Frame areas where a face down to `smallestFace` would have been found whole: the whole frame, the tiles that ran, or the inner part of each mosaic window. */
+  covered: Roi[];
+  /** Frame areas the passes looked at: the whole frame, or the tiles or mosaic windows that ran. */
+  searched: Roi[];
+  /** Smallest face side (frame px) the whole-frame pass sees: larger faces are found anywhere. */
+  wholeFrameFace: number;
 }
 
 const LOAD_KEYS = ['family', 'model', 'inputSize', 'landmarkStage', ...INFERENCE_OPTION_KEYS] as const;
-const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles'] as const;
+const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles', 'regions'] as const;
 
 interface Resolved {
   model: string | Uint8Array;
   family: string | undefined;
   input: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple } | undefined;
+}
+
+const MAX_REGIONS = 4096;
+
+/**
+ * Where a pass searched down to its smallest face: a tile's area, or a
+ * mosaic window's less a sixth of its side each way (a face there that
+ * crosses the window's edge is dropped, as by a tile, and no other pass may
+ * see it whole).
+ */
+function coveredBy(p: PlannedPass): Roi[] {
+  if (!p.cells) return [{ ...p.roi }];
+  return p.cells.map((c) => {
+    const m = Math.min(c.width, c.height) / 6;
+    return { x: c.x + m, y: c.y + m, width: c.width - 2 * m, height: c.height - 2 * m };
+  });
+}
+
+function checkRegions(v: unknown): Roi[] {
+  if (!Array.isArray(v)) throw invalidType('options.regions', 'an array of boxes { x, y, width, height } in frame pixels', v);
+  if (v.length > MAX_REGIONS) throw outOfRange('options.regions', `at most ${MAX_REGIONS} boxes`, v.length);
+  return v.map((b: unknown, i) => {
+    if (!isPlainObject(b)) throw invalidType(`options.regions[${i}]`, 'a box { x, y, width, height }', b);
+    const r = b as Record<string, unknown>;
+    return {
+      x: checkNumber(`options.regions[${i}].x`, r.x),
+      y: checkNumber(`options.regions[${i}].y`, r.y),
+      width: checkNumber(`options.regions[${i}].width`, r.width, 0),
+      height: checkNumber(`options.regions[${i}].height`, r.height, 0),
+    };
+  });
 }
 
 /** Resolves a registry name or path through lib/models/registry.ts; bytes pass through. */
@@ -170,6 +220,8 @@ export class Detector {
   private readonly inputName: string;
   private readonly dynamic: boolean;
   private readonly decode: DecodeSpec;
+  /** Regions may run as mosaic passes (the UltraFace layout of the default fr-detect). */
+  private readonly mosaic: boolean;
   private readonly norm: { channelOrder: 'rgb' | 'bgr'; mean: Triple; std: Triple };
   /** Input buffers handed back by the pool, by length. */
   private readonly freeBuffers = new Map<number, Float32Array[]>();
@@ -197,6 +249,8 @@ export class Detector {
     this.dynamic = adapter.sizing.kind === 'dynamic';
     this.decode = decode;
     this.norm = norm;
+    // Mosaic passes need rows that can be told apart by position, in a fixed-size input.
+    this.mosaic = !this.dynamic && decode.kind === 'native' && decode.decoder === 'ultraface' && inputSize[0] >= 64 && inputSize[1] >= 64;
   }
 
   /**
@@ -287,6 +341,7 @@ export class Detector {
     const maxTiles = o.maxTiles === undefined ? 12 : checkInteger('options.maxTiles', o.maxTiles, 1, MAX_PASSES - 1);
     let tile: 'auto' | boolean = 'auto';
     if (o.tile !== undefined && o.tile !== 'auto') tile = checkBoolean('options.tile', o.tile);
+    const regions = o.regions === undefined ? null : checkRegions(o.regions);
 
     const plan = planPasses({
       frame: [layout.width, layout.height],
@@ -309,7 +364,8 @@ export class Detector {
     }
     // With tiles, the whole-frame pass's candidates below what the model sees are left to the tiles (see finerRatio).
     const finer = plan.tiles > 0 && plan.tileScale !== null ? plan.tileScale / plan.scale : 0;
-    const passes = await this.runPasses(layout, plan.passes, minScore, finer);
+    const planned = regions ? (this.mosaic ? mosaicPasses(plan, regions, this.inputSize) : null) ?? passesFor(plan, regions) : plan.passes;
+    const passes = await this.runPasses(layout, planned, minScore, finer);
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
     const rows = await nativeDetect.postprocess({
       family: decoder,
@@ -325,12 +381,17 @@ export class Detector {
     let faces = toFaces(rows, this.adapter.landmarks);
     if (this.stage && faces.length) faces = await this.stage.refine(frame, faces);
     const info: DetectRunInfo = {
-      passes: plan.passes.length,
-      tiles: plan.tiles,
+      passes: planned.length,
+      tiles: planned.length - 1,
       scale: plan.scale,
       tileScale: plan.tileScale,
-      inputSizes: plan.passes.map((p) => p.input),
+      inputSizes: planned.map((p) => p.input),
+      mosaic: planned.some((p) => p.cells !== undefined),
       faces: faces.length,
+      skippedTiles: plan.passes.length - planned.length,
+      covered: plan.grid ? planned.slice(1).flatMap(coveredBy) : [{ x: 0, y: 0, width: layout.width, height: layout.height }],
+      searched: plan.grid ? planned.slice(1).flatMap((p) => (p.cells ?? [p.roi]).map((r) => ({ ...r }))) : [{ x: 0, y: 0, width: layout.width, height: layout.height }],
+      wholeFrameFace: plan.grid ? this.adapter.minVisibleFace / plan.scale : 0,
     };
     return { faces, info };
   }
@@ -354,7 +415,7 @@ export class Detector {
    * frame has.
    */
   private async runPasses(layout: FrameLayout, planned: readonly PlannedPass[], minScore: number, finer = 0): Promise<PostprocessPass[]> {
-    const out: PostprocessPass[] = new Array(planned.length);
+    const out: (PostprocessPass | PostprocessPass[])[] = new Array(planned.length);
     let next = 0;
     const lanes = Math.min(planned.length, this.lanes);
     await Promise.all(
@@ -362,11 +423,86 @@ export class Detector {
         while (next < planned.length) {
           const i = next++;
           const p = planned[i]!;
-          out[i] = await this.runPass(layout, p, minScore, p.innerEdges === 0 ? finer : 0);
+          out[i] = p.cells ? await this.runMosaic(layout, p, p.cells, minScore) : await this.runPass(layout, p, minScore, p.innerEdges === 0 ? finer : 0);
         }
       }),
     );
-    return out;
+    return out.flat();
+  }
+
+  /**
+   * A mosaic pass: each window letterboxed into its quadrant of one input
+   * tensor, one model run, then one postprocess pass per window that keeps
+   * only the rows whose box centre lies in its quadrant (and, as a tile
+   * does, drops faces cut by the window's edges inside the frame).
+   */
+  private async runMosaic(layout: FrameLayout, p: PlannedPass, cells: readonly Roi[], minScore: number): Promise<PostprocessPass[]> {
+    const [w, h] = p.input;
+    const qw = Math.floor(w / 2);
+    const qh = Math.floor(h / 2);
+    let buf = this.takeBuffer(3 * w * h);
+    const cellBuf = this.takeBuffer(3 * qw * qh);
+    let returned = false;
+    const placed: { cell: Roi; qx: number; qy: number; lb: Awaited<ReturnType<typeof letterboxLayout>> }[] = [];
+    let result: Awaited<ReturnType<InferencePool['run']>>;
+    try {
+      for (const [k, cell] of cells.entries()) {
+        const qx = (k % 2) * qw;
+        const qy = Math.floor(k / 2) * qh;
+        const cfg: LetterboxConfig = {
+          width: qw,
+          height: qh,
+          roi: cell,
+          keepAspect: true,
+          align: 'topLeft',
+          mean: this.norm.mean,
+          std: this.norm.std,
+          channelOrder: this.norm.channelOrder,
+          padValue: 0,
+          threads: DEFAULT_THREADS,
+        };
+        const lb = await letterboxLayout(layout, cfg, cellBuf);
+        for (let c = 0; c < 3; c++) {
+          for (let y = 0; y < qh; y++) {
+            buf.set(cellBuf.subarray((c * qh + y) * qw, (c * qh + y + 1) * qw), (c * h + qy + y) * w + qx);
+          }
+        }
+        placed.push({ cell, qx, qy, lb });
+      }
+      result = await this.pool.run({ [this.inputName]: { data: buf, dims: [1, 3, h, w] } });
+      const back = result.feeds[this.inputName];
+      if (back) {
+        buf = back.data;
+        this.giveBuffer(back.data);
+        returned = true;
+      }
+    } finally {
+      this.giveBuffer(cellBuf);
+      if (!returned && buf.byteLength > 0) buf.fill(0);
+    }
+    const [scores, boxes] = this.collect(result.outputs, [w, h], minScore) as [Float32Array, Float32Array];
+    const n = scores.length / 2;
+    return placed.map(({ cell, qx, qy, lb }) => {
+      // UltraFace rows: scores (background, face), boxes x1, y1, x2, y2 normalised to the input.
+      const own = new Float32Array(scores.length);
+      for (let i = 0; i < n; i++) {
+        const cx = ((boxes[4 * i]! + boxes[4 * i + 2]!) / 2) * w;
+        const cy = ((boxes[4 * i + 1]! + boxes[4 * i + 3]!) / 2) * h;
+        if (cx >= qx && cx < qx + qw && cy >= qy && cy < qy + qh) own[2 * i + 1] = scores[2 * i + 1]!;
+      }
+      const edges = (cell.x > 0 ? 1 : 0) | (cell.y > 0 ? 2 : 0) | (cell.x + cell.width < layout.width ? 4 : 0) | (cell.y + cell.height < layout.height ? 8 : 0);
+      return {
+        inputWidth: w,
+        inputHeight: h,
+        outputs: [own, boxes],
+        scale: lb.scale,
+        padX: qx + lb.padX,
+        padY: qy + lb.padY,
+        originX: cell.x,
+        originY: cell.y,
+        ...(edges ? { rect: [cell.x, cell.y, cell.x + cell.width, cell.y + cell.height] as [number, number, number, number], innerEdges: edges } : {}),
+      };
+    });
   }
 
   private async runPass(layout: FrameLayout, p: PlannedPass, minScore: number, finer = 0): Promise<PostprocessPass> {

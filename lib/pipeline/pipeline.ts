@@ -21,12 +21,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import type { Detector, DetectOptions } from '../detector.js';
+import type { Detector, DetectOptions, DetectRunInfo } from '../detector.js';
 import type { Embedder } from '../embedder.js';
 import type { LandmarkStage } from '../detectors/landmark-stage.js';
 import { StateError, invalidType, outOfRange } from '../errors.js';
 import { validateFrame, type Frame, type FrameLayout } from '../frame.js';
-import type { Face } from '../types.js';
+import type { Box, Face } from '../types.js';
 import { checkBoolean, checkInteger, checkNumber, checkOptions, isPlainObject } from '../validate.js';
 import type { Watchlist } from '../watchlist/index.js';
 import { faceCrop } from './crop.js';
@@ -34,6 +34,7 @@ import { StreamError } from './errors.js';
 import { EVALUATION_HOOK, type EvaluationHook, type TrackSummary } from './evaluation.js';
 import { FUSION_RULES, TrackEvidence, type FusionRule } from './evidence.js';
 import { FramePool, type PooledFrame } from './frame-pool.js';
+import { MotionMap, normaliseMotionOptions, type MotionOptions } from './motion.js';
 import { normaliseQualityOptions, qualityOf, sharpness, type QualityOptions } from './quality.js';
 import { VideoSource, type Gap, type VideoSourceOptions } from './source.js';
 import { Tracker, type Track, type TrackerOptions } from './tracker.js';
@@ -102,6 +103,15 @@ export interface PipelineOptions {
   detect?: DetectOptions;
   tracker?: TrackerOptions;
   quality?: QualityOptions;
+  /**
+   * Motion-gated detection (default off; `true` or options turn it on): a
+   * detection runs the whole-frame pass plus the tiles, or mosaic windows,
+   * where the picture changed since they were last searched or where a new,
+   * lost or moving track is expected, and the whole plan at least every
+   * `refreshSeconds` (lib/pipeline/motion.ts says what it costs). Off, every
+   * detected frame runs the whole plan.
+   */
+  motion?: boolean | MotionOptions;
   /** Default for file sources: play at native rate (default true). */
   realtime?: boolean;
   /** Deployment checks (lib/governance); see PipelineGovernor. */
@@ -124,7 +134,7 @@ export interface PushSource {
 
 const OPTION_KEYS = [
   'watchlist', 'detector', 'embedder', 'landmarks', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'maxEmbeddingsPerFrame', 'minQuality', 'reembedEvery',
-  'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'realtime', 'governor',
+  'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'motion', 'realtime', 'governor',
 ] as const;
 const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'detectEvery', 'detect'] as const;
 
@@ -148,6 +158,8 @@ interface StreamCtx {
   realtime: boolean;
   detectEvery: number;
   tracker: Tracker<FaceRef>;
+  /** Cell means for motion-gated detection (null when the gate is off; made at the first frame). */
+  motion: MotionMap | null;
   evidence: Map<number, TrackEvidence>;
   confirmed: Set<number>;
   /** detect() options of this stream (the pipeline's plus its own). */
@@ -222,6 +234,27 @@ function mark(times: Float64Array, head: number, now: number): number {
   return (head + 1) % times.length;
 }
 
+/** A detection's faces, and where it looked when it ran on part of the frame. */
+interface Detected {
+  faces: Face[];
+  seen: ((box: Box) => boolean) | undefined;
+}
+
+/**
+ * Whether a detection run on part of the frame looked where `box` is: a face
+ * large enough for the whole-frame pass, a box centred outside the frame
+ * (leaving it), or one centred in a tile that ran.
+ */
+function seenBy(info: DetectRunInfo, width: number, height: number): (box: Box) => boolean {
+  return (b) => {
+    if (info.wholeFrameFace > 0 && Math.max(b.width, b.height) >= info.wholeFrameFace) return true;
+    const cx = b.x + b.width / 2;
+    const cy = b.y + b.height / 2;
+    if (cx < 0 || cy < 0 || cx >= width || cy >= height) return true;
+    return info.covered.some((r) => cx >= r.x && cx < r.x + r.width && cy >= r.y && cy < r.y + r.height);
+  };
+}
+
 /** Whether a face box moved (centre by half its size) or changed size (by 20%) since `from`. */
 function moved(from: Face['box'], to: Face['box']): boolean {
   const s = Math.max(from.width, from.height, 1);
@@ -293,6 +326,7 @@ export class Pipeline extends EventEmitter {
     detect: DetectOptions;
     tracker: TrackerOptions;
     quality: Required<QualityOptions>;
+    motion: Required<MotionOptions> | null;
     realtime: boolean;
   };
   private readonly governor: PipelineGovernor | undefined;
@@ -332,6 +366,7 @@ export class Pipeline extends EventEmitter {
       detect: { ...(internal.owns.detector ? DEFAULT_MODELS_PLAN : {}), ...(o.detect ?? {}) },
       tracker: o.tracker ?? {},
       quality: normaliseQualityOptions(o.quality),
+      motion: o.motion === undefined || o.motion === false ? null : normaliseMotionOptions(o.motion === true ? undefined : o.motion),
       realtime: o.realtime ?? true,
     };
     new Tracker(this.o.tracker); // validates the tracker options now
@@ -377,6 +412,7 @@ export class Pipeline extends EventEmitter {
       realtime,
       detectEvery,
       tracker,
+      motion: null,
       evidence: new Map(),
       confirmed: new Set(),
       detect: { minScore: tracker.options.lowScore, ...this.o.detect, ...((o.detect as DetectOptions | undefined) ?? {}) },
@@ -689,7 +725,18 @@ export class Pipeline extends EventEmitter {
     this.held++;
     this.inFlight++;
     const frame: Frame = { data: f.data, width: f.width, height: f.height, format: f.format };
-    const detection = (async () => this.detector.detect(frame, ctx.detect))().finally(() => {
+    const gate = this.motionGate(ctx, f, frame);
+    const options = gate?.regions ? { ...ctx.detect, regions: gate.regions } : ctx.detect;
+    const detection = (async (): Promise<Detected> => {
+      try {
+        const r = await this.detector.detectWithInfo(frame, options);
+        // Recorded before the next detection of the stream can start (it samples the map again).
+        if (gate) ctx.motion?.searched(gate.cur, r.info.covered, gate.regions === null, f.time);
+        return { faces: r.faces, seen: gate?.regions ? seenBy(r.info, f.width, f.height) : undefined };
+      } finally {
+        gate?.cur.fill(0);
+      }
+    })().finally(() => {
       ctx.detecting = false;
       this.inFlight--;
       this.schedule();
@@ -700,11 +747,36 @@ export class Pipeline extends EventEmitter {
     this.flushAdvance(ctx);
   }
 
-  private async afterDetection(ctx: StreamCtx, f: PooledFrame, frame: Frame, detection: Promise<Face[]>): Promise<void> {
+  /**
+   * Motion-gated detection: the frame's cell means and the areas to search
+   * (null: the whole plan), or null when the gate is off.
+   */
+  private motionGate(ctx: StreamCtx, f: PooledFrame, frame: Frame): { cur: Float32Array; regions: Box[] | null } | null {
+    const mo = this.o.motion;
+    if (!mo) return null;
+    if (!ctx.motion || ctx.motion.width !== f.width || ctx.motion.height !== f.height) {
+      ctx.motion?.wipe();
+      ctx.motion = new MotionMap(f.width, f.height, mo);
+    }
+    const cur = ctx.motion.sample(validateFrame(frame));
+    const changed = ctx.motion.changed(cur, f.time, 2 * mo.cell);
+    if (!changed) return { cur, regions: null };
+    // Where a track is expected that detection must follow: new ones (to confirm them), lost ones (to find
+    // them again) and moving ones (a walker who stops changes no cell but must be seen to stop).
+    const regions: Box[] = changed;
+    for (const t of ctx.tracker.tracks()) {
+      if (t.state === 'confirmed' && motionOf(t) !== 2) continue;
+      const g = 0.75 * Math.max(t.box.width, t.box.height);
+      regions.push({ x: t.box.x - g, y: t.box.y - g, width: t.box.width + 2 * g, height: t.box.height + 2 * g });
+    }
+    return { cur, regions };
+  }
+
+  private async afterDetection(ctx: StreamCtx, f: PooledFrame, frame: Frame, detection: Promise<Detected>): Promise<void> {
     try {
-      const faces = await detection;
+      const { faces, seen } = await detection;
       if (!ctx.finished) {
-        await this.processFrame(ctx, f, frame, faces);
+        await this.processFrame(ctx, f, frame, faces, seen);
         ctx.counts.detected++;
         ctx.detHead = mark(ctx.detTimes, ctx.detHead, Date.now());
         ctx.procHead = mark(ctx.procTimes, ctx.procHead, Date.now());
@@ -735,8 +807,12 @@ export class Pipeline extends EventEmitter {
 
   // ------------------------------------------------------------------ one frame --
 
-  private async processFrame(ctx: StreamCtx, f: PooledFrame, frame: Frame, faces: Face[]): Promise<void> {
-    const update = ctx.tracker.update(f.index, faces.map((face) => ({ box: face.box, score: face.score, payload: { face } })));
+  private async processFrame(ctx: StreamCtx, f: PooledFrame, frame: Frame, faces: Face[], seen?: (box: Box) => boolean): Promise<void> {
+    const update = ctx.tracker.update(
+      f.index,
+      faces.map((face) => ({ box: face.box, score: face.score, payload: { face } })),
+      seen,
+    );
     // Quality of every matched face, one native call.
     const matched = update.matched;
     const sharp = matched.length ? sharpness(frame, matched.map((m) => m.detection.box)) : new Float64Array(0);
@@ -971,6 +1047,7 @@ export class Pipeline extends EventEmitter {
     ctx.finished = true;
     for (const t of ctx.tracker.flush()) this.endTrack(ctx, t);
     (ctx.video?.pool ?? ctx.pushPool)?.wipe();
+    ctx.motion?.wipe();
     ctx.state = ctx.endError ? 'failed' : 'ended';
     if (ctx.endError) ctx.lastError = ctx.endError.message;
     this.emit('end', { streamId: ctx.id, error: ctx.endError, status: this.statusOf(ctx) });
@@ -1094,6 +1171,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     throw invalidType('options.governor', 'a PipelineGovernor { admit(), onAlert(), onFacesScanned?(), onClose?() }', gov);
   }
   normaliseQualityOptions(o.quality);
+  if (o.motion !== undefined && typeof o.motion !== 'boolean') normaliseMotionOptions(o.motion);
   gov?.admit({ threshold, watchlist: wl, now: new Date() });
   const cores = Math.max(1, availableParallelism());
   let detector = o.detector as Detector | undefined;

@@ -281,9 +281,12 @@ export class Tracker<T = unknown> {
 
   /**
    * Advances to `frame` (strictly after the previous update) and associates
-   * the detections found in that frame.
+   * the detections found in that frame. `seen`, when given, says whether
+   * detection looked where a track's predicted box is (detection on part of
+   * the frame): an unmatched track it was not looked for is left as it was,
+   * neither missed nor ended, as on a frame without detection.
    */
-  update(frame: number, detections: readonly Detection<T>[]): TrackerUpdate<T> {
+  update(frame: number, detections: readonly Detection<T>[], seen?: (box: Box) => boolean): TrackerUpdate<T> {
     if (!Number.isInteger(frame) || frame <= this.frame) {
       throw new RangeError(`Expected frame to be an integer after ${this.frame} but received ${frame}`);
     }
@@ -332,7 +335,7 @@ export class Tracker<T = unknown> {
     const ended: Track<T>[] = [];
     const keep: Internal<T>[] = [];
     for (const t of this.live) {
-      if (hit.has(t)) {
+      if (hit.has(t) || (seen && !seen(t.box))) {
         keep.push(t);
         continue;
       }
