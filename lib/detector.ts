@@ -430,6 +430,11 @@ export class Detector {
     return out.flat();
   }
 
+  /** The model's letterbox of `roi` into a w x h tensor (top-left aligned, aspect kept). */
+  private letterboxFor(width: number, height: number, roi: Roi): LetterboxConfig {
+    return { width, height, roi, keepAspect: true, align: 'topLeft', mean: this.norm.mean, std: this.norm.std, channelOrder: this.norm.channelOrder, padValue: 0, threads: DEFAULT_THREADS };
+  }
+
   /**
    * A mosaic pass: each window letterboxed into its quadrant of one input
    * tensor, one model run, then one postprocess pass per window that keeps
@@ -449,19 +454,7 @@ export class Detector {
       for (const [k, cell] of cells.entries()) {
         const qx = (k % 2) * qw;
         const qy = Math.floor(k / 2) * qh;
-        const cfg: LetterboxConfig = {
-          width: qw,
-          height: qh,
-          roi: cell,
-          keepAspect: true,
-          align: 'topLeft',
-          mean: this.norm.mean,
-          std: this.norm.std,
-          channelOrder: this.norm.channelOrder,
-          padValue: 0,
-          threads: DEFAULT_THREADS,
-        };
-        const lb = await letterboxLayout(layout, cfg, cellBuf);
+        const lb = await letterboxLayout(layout, this.letterboxFor(qw, qh, cell), cellBuf);
         for (let c = 0; c < 3; c++) {
           for (let y = 0; y < qh; y++) {
             buf.set(cellBuf.subarray((c * qh + y) * qw, (c * qh + y + 1) * qw), (c * h + qy + y) * w + qx);
@@ -512,19 +505,7 @@ export class Detector {
     let lb: Awaited<ReturnType<typeof letterboxLayout>>;
     let result: Awaited<ReturnType<InferencePool['run']>>;
     try {
-      const cfg: LetterboxConfig = {
-        width: w,
-        height: h,
-        roi: p.roi,
-        keepAspect: true,
-        align: 'topLeft',
-        mean: this.norm.mean,
-        std: this.norm.std,
-        channelOrder: this.norm.channelOrder,
-        padValue: 0,
-        threads: DEFAULT_THREADS,
-      };
-      lb = await letterboxLayout(layout, cfg, buf);
+      lb = await letterboxLayout(layout, this.letterboxFor(w, h, p.roi), buf);
       result = await this.pool.run({ [this.inputName]: { data: lb.tensor, dims: [1, 3, h, w] } });
       const back = result.feeds[this.inputName];
       if (back) {
