@@ -430,6 +430,25 @@ export class Detector {
     return out.flat();
   }
 
+  /**
+   * Runs the model on a filled input tensor. The tensor goes back to the
+   * free buffers (zeroed), or is cleared when the pool does not hand it back.
+   */
+  private async infer(buf: Float32Array, w: number, h: number): Promise<Awaited<ReturnType<InferencePool['run']>>> {
+    let returned = false;
+    try {
+      const result = await this.pool.run({ [this.inputName]: { data: buf, dims: [1, 3, h, w] } });
+      const back = result.feeds[this.inputName];
+      if (back) {
+        this.giveBuffer(back.data);
+        returned = true;
+      }
+      return result;
+    } finally {
+      if (!returned && buf.byteLength > 0) buf.fill(0);
+    }
+  }
+
   /** The model's letterbox of `roi` into a w x h tensor (top-left aligned, aspect kept). */
   private letterboxFor(width: number, height: number, roi: Roi): LetterboxConfig {
     return { width, height, roi, keepAspect: true, align: 'topLeft', mean: this.norm.mean, std: this.norm.std, channelOrder: this.norm.channelOrder, padValue: 0, threads: DEFAULT_THREADS };
@@ -445,11 +464,9 @@ export class Detector {
     const [w, h] = p.input;
     const qw = Math.floor(w / 2);
     const qh = Math.floor(h / 2);
-    let buf = this.takeBuffer(3 * w * h);
+    const buf = this.takeBuffer(3 * w * h);
     const cellBuf = this.takeBuffer(3 * qw * qh);
-    let returned = false;
     const placed: { cell: Roi; qx: number; qy: number; lb: Awaited<ReturnType<typeof letterboxLayout>> }[] = [];
-    let result: Awaited<ReturnType<InferencePool['run']>>;
     try {
       for (const [k, cell] of cells.entries()) {
         const qx = (k % 2) * qw;
@@ -462,17 +479,13 @@ export class Detector {
         }
         placed.push({ cell, qx, qy, lb });
       }
-      result = await this.pool.run({ [this.inputName]: { data: buf, dims: [1, 3, h, w] } });
-      const back = result.feeds[this.inputName];
-      if (back) {
-        buf = back.data;
-        this.giveBuffer(back.data);
-        returned = true;
-      }
+    } catch (err) {
+      buf.fill(0);
+      throw err;
     } finally {
       this.giveBuffer(cellBuf);
-      if (!returned && buf.byteLength > 0) buf.fill(0);
     }
+    const result = await this.infer(buf, w, h);
     const [scores, boxes] = this.collect(result.outputs, [w, h], minScore) as [Float32Array, Float32Array];
     const n = scores.length / 2;
     return placed.map(({ cell, qx, qy, lb }) => {
@@ -500,23 +513,15 @@ export class Detector {
 
   private async runPass(layout: FrameLayout, p: PlannedPass, minScore: number, finer = 0): Promise<PostprocessPass> {
     const [w, h] = p.input;
-    let buf = this.takeBuffer(3 * w * h);
-    let returned = false;
+    const buf = this.takeBuffer(3 * w * h);
     let lb: Awaited<ReturnType<typeof letterboxLayout>>;
-    let result: Awaited<ReturnType<InferencePool['run']>>;
     try {
       lb = await letterboxLayout(layout, this.letterboxFor(w, h, p.roi), buf);
-      result = await this.pool.run({ [this.inputName]: { data: lb.tensor, dims: [1, 3, h, w] } });
-      const back = result.feeds[this.inputName];
-      if (back) {
-        buf = back.data;
-        this.giveBuffer(back.data);
-        returned = true;
-      }
-    } finally {
-      // A tensor that never came back from the pool is still cleared.
-      if (!returned && buf.byteLength > 0) buf.fill(0);
+    } catch (err) {
+      buf.fill(0);
+      throw err;
     }
+    const result = await this.infer(buf, w, h);
     const outputs = this.collect(result.outputs, [w, h], minScore);
     if (finer > 0 && this.decode.kind === 'js') {
       outputs[0] = leaveToFinerPasses(outputs[0]!, this.adapter.minVisibleFace, finer);
