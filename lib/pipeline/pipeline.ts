@@ -109,7 +109,9 @@ export interface PipelineOptions {
    * where the picture changed since they were last searched or where a new,
    * lost or moving track is expected, and the whole plan at least every
    * `refreshSeconds` (lib/pipeline/motion.ts says what it costs). Off, every
-   * detected frame runs the whole plan.
+   * detected frame runs the whole plan, as it does with a detector object
+   * that has `detect()` but not `detectWithInfo()` (the gate needs to know
+   * where detection looked).
    */
   motion?: boolean | MotionOptions;
   /** Default for file sources: play at native rate (default true). */
@@ -725,16 +727,17 @@ export class Pipeline extends EventEmitter {
     this.held++;
     this.inFlight++;
     const frame: Frame = { data: f.data, width: f.width, height: f.height, format: f.format };
-    const gate = this.motionGate(ctx, f, frame);
-    const options = gate?.regions ? { ...ctx.detect, regions: gate.regions } : ctx.detect;
+    // The gate needs to know where detection looked: a detector without detectWithInfo runs the whole plan.
+    const gate = typeof this.detector.detectWithInfo === 'function' ? this.motionGate(ctx, f, frame) : null;
     const detection = (async (): Promise<Detected> => {
+      if (!gate) return { faces: await this.detector.detect(frame, ctx.detect), seen: undefined };
       try {
-        const r = await this.detector.detectWithInfo(frame, options);
+        const r = await this.detector.detectWithInfo(frame, gate.regions ? { ...ctx.detect, regions: gate.regions } : ctx.detect);
         // Recorded before the next detection of the stream can start (it samples the map again).
-        if (gate) ctx.motion?.searched(gate.cur, r.info.covered, gate.regions === null, f.time);
-        return { faces: r.faces, seen: gate?.regions ? seenBy(r.info, f.width, f.height) : undefined };
+        ctx.motion?.searched(gate.cur, r.info.covered, gate.regions === null, f.time);
+        return { faces: r.faces, seen: gate.regions ? seenBy(r.info, f.width, f.height) : undefined };
       } finally {
-        gate?.cur.fill(0);
+        gate.cur.fill(0);
       }
     })().finally(() => {
       ctx.detecting = false;
