@@ -24,15 +24,16 @@
 //    the embedder's workers; native = libuv threads: letterbox, crops,
 //    sharpness, FAISS matching; main = the JS thread: pipe reads, tracker,
 //    quality, decisions); embeddings against faces seen; major (mark-compact)
-//    garbage collections a second of the main isolate. MOTION=1: the live
-//    runs use the pipeline's motion-gated detection (`motion: true`).
+//    garbage collections a second of the main isolate. The live runs use the
+//    pipeline's default motion-gated detection; MOTION=0 turns it off
+//    (`motion: false`: the whole plan on every detected frame).
 // 3. Stress: 4 streams over wild_17.
 // 4. Peers on frames of the same video, in the same run: @vladmandic/face-api
 //    (SSD MobileNetV1 + 68 landmarks + ResNet descriptor per face) and
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 MOTION=0 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -62,8 +63,8 @@ const STRESS = process.env.STRESS !== '0';
 const CONCURRENCY = process.env.CONCURRENCY ? Number(process.env.CONCURRENCY) : undefined;
 const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableParallelism()));
 const REFERENCE = process.env.REFERENCE !== '0';
-// MOTION=1: live runs with motion-gated detection (the pipeline's `motion` option, off by default), to measure it.
-const MOTION = process.env.MOTION === '1';
+// MOTION=0: live runs without motion-gated detection (the pipeline's `motion` option, on by default), to compare.
+const MOTION = process.env.MOTION !== '0';
 const loads = [loadavg()[0]];
 const list = walkerList(lfw, WALKERS, 60);
 const walkVideo = (scene) =>

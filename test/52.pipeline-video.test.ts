@@ -25,6 +25,31 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
   let status: Record<string, number | string | null>;
   let errors: Error[] = [];
   const gov = { admitted: [] as (string | undefined)[], scanned: 0, closed: 0, seen: [] as string[] };
+  /** Each detection the pipeline ran: whether it named regions (the motion gate), and the passes it took. */
+  const runs: { regions: boolean; passes: number }[] = [];
+
+  /** The detector, recording its detectWithInfo calls into `into` and counting its detect() calls. */
+  function recording(d: Detector, into: { regions: boolean; passes: number }[], plain: { calls: number }): Detector {
+    return new Proxy(d, {
+      get(target, key, receiver) {
+        if (key === 'detectWithInfo') {
+          return async (...a: Parameters<Detector['detectWithInfo']>) => {
+            const r = await target.detectWithInfo(...a);
+            into.push({ regions: a[1]?.regions !== undefined, passes: r.info.passes });
+            return r;
+          };
+        }
+        if (key === 'detect') {
+          return (...a: Parameters<Detector['detect']>) => {
+            plain.calls++;
+            return target.detect(...a);
+          };
+        }
+        const v = Reflect.get(target, key, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  }
 
   beforeAll(async () => {
     video = await walkVideo(list);
@@ -40,7 +65,7 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
       onFacesScanned: (_: string, n: number) => void (gov.scanned += n),
       onClose: () => void gov.closed++,
     };
-    const pipeline = await createPipeline({ detector, embedder, watchlist, realtime: false, governor });
+    const pipeline = await createPipeline({ detector: recording(detector, runs, { calls: 0 }), embedder, watchlist, realtime: false, governor });
     pipeline.on('alert', (a: Alert) => alerts.push(a));
     pipeline.on('error', (e: Error) => errors.push(e));
     const consumer = (async () => {
@@ -127,6 +152,32 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
     await expect((async () => { for await (const a of p2.alerts()) emitted.push(a); })()).rejects.toThrow(/deployment ended/);
     expect(emitted).toEqual([]);
     expect(() => p2.addStream('again', video.file)).toThrow(/closed|stopped/);
+  });
+
+  it('gates detection by motion by default: most detections search only where the picture changed or tracks need it', () => {
+    // Every detected frame went through detectWithInfo (the gate must know where detection looked)...
+    expect(runs).toHaveLength(video.frames);
+    // ...the whole plan on the first frame and every 2 s of stream time (or when most cells changed), regions otherwise.
+    const gated = runs.filter((r) => r.regions).length;
+    expect(runs[0]!.regions).toBe(false);
+    expect(gated).toBeGreaterThan(video.frames / 2);
+    expect(runs.length - gated).toBeGreaterThanOrEqual(Math.floor(video.frames / video.fps / 2));
+    console.log(`[52] motion gate: ${gated} of ${runs.length} detections on regions, ${runs.reduce((a, r) => a + r.passes, 0)} model passes`);
+  });
+
+  it('with motion: false, runs the whole plan on every detected frame (detect()) and alerts the same walkers', async () => {
+    const plainRuns: { regions: boolean; passes: number }[] = [];
+    const plain = { calls: 0 };
+    const pipeline = await createPipeline({ detector: recording(detector, plainRuns, plain), embedder, watchlist, realtime: false, motion: false });
+    const got: Alert[] = [];
+    pipeline.on('alert', (a: Alert) => got.push(a));
+    pipeline.addStream('cam', video.file);
+    await pipeline.ended();
+    await pipeline.close();
+    expect(plainRuns).toEqual([]);
+    expect(plain.calls).toBe(video.frames);
+    for (const a of got) expect(walkerOf(a, video)?.id).toBe(a.watchlistId);
+    expect(new Set(got.map((a) => a.watchlistId))).toEqual(new Set(video.walkers.filter((x) => x.enrolled).map((w) => w.id)));
   });
 
   it('delivers the same alerts through the async iterator as through events', () => {

@@ -90,6 +90,9 @@ describe.skipIf(!canRun)('privacy of non-matches', () => {
     expect(retainedAfterEnd.frames.length).toBeGreaterThan(0);
     for (const b of retainedAfterEnd.frames) expect(allZero(b)).toBe(true);
     expect(retainedAfterEnd.embeddings).toEqual([]);
+    // The motion gate's cell means (coarse luma of the frame, faces included) are wiped when the stream ends.
+    expect(retainedAfterEnd.cells.length).toBe(1);
+    for (const c of retainedAfterEnd.cells) expect(c.every((v: number) => Number.isNaN(v))).toBe(true);
     // The embedding buffers of tracks seen mid-run were overwritten when their tracks ended.
     expect(seenEmbeddings.length).toBeGreaterThan(0);
     for (const e of seenEmbeddings) expect(allZero(e)).toBe(true);

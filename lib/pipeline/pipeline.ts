@@ -104,14 +104,15 @@ export interface PipelineOptions {
   tracker?: TrackerOptions;
   quality?: QualityOptions;
   /**
-   * Motion-gated detection (default off; `true` or options turn it on): a
-   * detection runs the whole-frame pass plus the tiles, or mosaic windows,
-   * where the picture changed since they were last searched or where a new,
-   * lost or moving track is expected, and the whole plan at least every
-   * `refreshSeconds` (lib/pipeline/motion.ts says what it costs). Off, every
-   * detected frame runs the whole plan, as it does with a detector object
-   * that has `detect()` but not `detectWithInfo()` (the gate needs to know
-   * where detection looked).
+   * Motion-gated detection (default on; options tune it, `false` turns it
+   * off): a detection runs the whole-frame pass plus the tiles, or mosaic
+   * windows, where the picture changed since they were last searched or
+   * where a new, lost or moving track is expected, and the whole plan at
+   * least every `refreshSeconds` (lib/pipeline/motion.ts and
+   * docs/pipeline.md say what it costs and saves). Off, every detected frame
+   * runs the whole plan, as it does with a detector object that has
+   * `detect()` but not `detectWithInfo()` (the gate needs to know where
+   * detection looked).
    */
   motion?: boolean | MotionOptions;
   /** Default for file sources: play at native rate (default true). */
@@ -368,7 +369,7 @@ export class Pipeline extends EventEmitter {
       detect: { ...(internal.owns.detector ? DEFAULT_MODELS_PLAN : {}), ...(o.detect ?? {}) },
       tracker: o.tracker ?? {},
       quality: normaliseQualityOptions(o.quality),
-      motion: o.motion === undefined || o.motion === false ? null : normaliseMotionOptions(o.motion === true ? undefined : o.motion),
+      motion: o.motion === false ? null : normaliseMotionOptions(o.motion === true || o.motion === undefined ? undefined : o.motion),
       realtime: o.realtime ?? true,
     };
     new Tracker(this.o.tracker); // validates the tracker options now
@@ -1104,16 +1105,18 @@ export class Pipeline extends EventEmitter {
     await this.close();
   }
 
-  /** What the pipeline still holds, for tests that check nothing is retained (frame pools, track evidence). */
-  retained(): { frames: readonly Buffer[]; embeddings: Float32Array[] } {
+  /** What the pipeline still holds, for tests that check nothing is retained (frame pools, track evidence, the motion gate's cell means). */
+  retained(): { frames: readonly Buffer[]; embeddings: Float32Array[]; cells: Float32Array[] } {
     const frames: Buffer[] = [];
     const embeddings: Float32Array[] = [];
+    const cells: Float32Array[] = [];
     for (const c of this.streams.values()) {
       const pool = c.video?.pool ?? c.pushPool;
       if (pool) frames.push(...pool.buffers());
       for (const ev of c.evidence.values()) embeddings.push(ev.embeddings);
+      if (c.motion) cells.push(c.motion.retained());
     }
-    return { frames, embeddings };
+    return { frames, embeddings, cells };
   }
 }
 
