@@ -33,7 +33,7 @@
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 MOTION=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=1 RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -65,6 +65,9 @@ const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableP
 const REFERENCE = process.env.REFERENCE !== '0';
 // MOTION=0: live runs without motion-gated detection (the pipeline's `motion` option, on by default), to compare.
 const MOTION = process.env.MOTION !== '0';
+// RUNS=n: each live case of STREAMS n times in a row, then a row of medians and ranges (the stress case once).
+const RUNS = Number(process.env.RUNS ?? 1);
+if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) throw new RangeError(`RUNS: expected an integer from 1 to 50 but received ${process.env.RUNS}`);
 const loads = [loadavg()[0]];
 const list = walkerList(lfw, WALKERS, 60);
 const walkVideo = (scene) =>
@@ -247,7 +250,7 @@ async function live(v, n, ref, label) {
     return f && l && l.now > f ? (l.frames - 1) / ((l.now - f) / 1000) : NaN;
   });
   loads.push(loadavg()[0]);
-  return {
+  const row = {
     case: label,
     streams: n,
     offered: sum('frames'),
@@ -272,6 +275,34 @@ async function live(v, n, ref, label) {
     'faces seen': sum('faces'),
     'wall s': fmt(wall, 1),
   };
+  // The figures RUNS > 1 summarises (not printed with the row).
+  Object.defineProperty(row, 'raw', {
+    enumerable: false,
+    value: { det: sum('detected') / n / SECONDS, lat95: q(latencies, 0.95), over95: q(overRef, 0.95), delay95: q(frameDelays, 0.95), found: latencies.length, of: enrolled.length * n, falseAlerts },
+  });
+  return row;
+}
+
+/** RUNS > 1: one row of medians and ranges over a case's runs (a single run's p95 moves by seconds). */
+function summary(label, n, runs) {
+  const med = (xs) => {
+    const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN;
+  };
+  const span = (k, d) => {
+    const v = runs.map((r) => r.raw[k]).filter(Number.isFinite);
+    return v.length ? `${fmt(med(v), d)} (${fmt(Math.min(...v), d)}-${fmt(Math.max(...v), d)})` : '-';
+  };
+  return {
+    case: `${label}: median (range) of ${runs.length} runs`,
+    streams: n,
+    'detections/s per stream': span('det', 1),
+    'walkers found': `${Math.min(...runs.map((r) => r.raw.found))}-${Math.max(...runs.map((r) => r.raw.found))} of ${runs[0].raw.of}`,
+    'false alerts': runs.reduce((a, r) => a + r.raw.falseAlerts, 0),
+    'latency p95 (s)': span('lat95', 2),
+    'over reference p95 (s)': span('over95', 2),
+    'delay p95 (frames)': span('delay95', 0),
+  };
 }
 
 const rows = [];
@@ -295,8 +326,17 @@ const refRow = {
 console.log(JSON.stringify(refRow));
 rows.push(refRow);
 for (const n of STREAMS) {
-  rows.push(await live(video, n, ref, 'wild_1 (about 50 faces + walkers)'));
-  console.log(JSON.stringify(rows[rows.length - 1]));
+  const runs = [];
+  for (let k = 1; k <= RUNS; k++) {
+    const label = 'wild_1 (about 50 faces + walkers)';
+    runs.push(await live(video, n, ref, RUNS > 1 ? `${label} run ${k}/${RUNS}` : label));
+    rows.push(runs[runs.length - 1]);
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
+  if (RUNS > 1) {
+    rows.push(summary('wild_1 (about 50 faces + walkers)', n, runs));
+    console.log(JSON.stringify(rows[rows.length - 1]));
+  }
 }
 if (stress) {
   const sref = { first: new Map() }; // no reference for the stress case (its offline run takes minutes)
