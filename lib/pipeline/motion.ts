@@ -156,12 +156,12 @@ export class MotionMap {
     }
   }
 
-  /** Overwrites what the map holds (the stream ended). */
   /** The cell means it holds (for inspection: NaN everywhere once wiped). */
   retained(): Float32Array {
     return this.ref;
   }
 
+  /** Overwrites what the map holds (the stream ended). */
   wipe(): void {
     this.ref.fill(Number.NaN);
     this.lastFull = -Infinity;
