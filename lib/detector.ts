@@ -79,6 +79,16 @@ export interface DetectOptions {
    * a track is expected, and treats the rest as not seen).
    */
   regions?: readonly Box[];
+  /**
+   * With `regions` and a fixed-size UltraFace-layout model (the default
+   * fr-detect): run the regions as 2x2 mosaic passes, four windows at the
+   * tile scale letterboxed into one model input, when that takes fewer
+   * model runs than the tiles (default false). Cheaper, but it misses small
+   * faces the tiles find: next to the window's edges the network sees the
+   * other windows, and on the pipeline bench video a 24-40 px face the
+   * tiles find at 0.8-0.97 scores 0.08 there (docs/pipeline.md).
+   */
+  mosaic?: boolean;
 }
 
 /** What one detect() call did (detectWithInfo). */
@@ -107,7 +117,7 @@ export interface DetectRunInfo {
 }
 
 const LOAD_KEYS = ['family', 'model', 'inputSize', 'landmarkStage', ...INFERENCE_OPTION_KEYS] as const;
-const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles', 'regions'] as const;
+const DETECT_KEYS = ['minScore', 'iouThreshold', 'minFaceSize', 'maxFaces', 'tile', 'smallestFace', 'maxTiles', 'regions', 'mosaic'] as const;
 
 interface Resolved {
   model: string | Uint8Array;
@@ -342,6 +352,7 @@ export class Detector {
     let tile: 'auto' | boolean = 'auto';
     if (o.tile !== undefined && o.tile !== 'auto') tile = checkBoolean('options.tile', o.tile);
     const regions = o.regions === undefined ? null : checkRegions(o.regions);
+    const mosaic = o.mosaic === undefined ? false : checkBoolean('options.mosaic', o.mosaic);
 
     const plan = planPasses({
       frame: [layout.width, layout.height],
@@ -364,7 +375,7 @@ export class Detector {
     }
     // With tiles, the whole-frame pass's candidates below what the model sees are left to the tiles (see finerRatio).
     const finer = plan.tiles > 0 && plan.tileScale !== null ? plan.tileScale / plan.scale : 0;
-    const planned = regions ? (this.mosaic ? mosaicPasses(plan, regions, this.inputSize) : null) ?? passesFor(plan, regions) : plan.passes;
+    const planned = regions ? (mosaic && this.mosaic ? mosaicPasses(plan, regions, this.inputSize) : null) ?? passesFor(plan, regions) : plan.passes;
     const passes = await this.runPasses(layout, planned, minScore, finer);
     const decoder = this.decode.kind === 'native' ? this.decode.decoder : 'candidates';
     const rows = await nativeDetect.postprocess({
