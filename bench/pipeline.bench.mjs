@@ -33,7 +33,7 @@
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 MOTION=1 RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=1 CADENCE= RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -65,6 +65,11 @@ const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableP
 const REFERENCE = process.env.REFERENCE !== '0';
 // MOTION=0: live runs without motion-gated detection (the pipeline's `motion` option, on by default), to compare.
 const MOTION = process.env.MOTION !== '0';
+// CADENCE=k,...: after the reference, offline runs detecting every k-th frame (realtime: false, so every run
+// sees the same frames: a change's effect on what detection finds, without the machine's noise), each
+// walker's alert frame against the reference's.
+const CADENCE = (process.env.CADENCE ?? '').split(',').filter(Boolean).map(Number);
+if (CADENCE.some((k) => !Number.isInteger(k) || k < 1 || k > 100)) throw new RangeError(`CADENCE: expected integers from 1 to 100 but received ${process.env.CADENCE}`);
 // RUNS=n: each live case of STREAMS n times in a row, then a row of medians and ranges (the stress case once).
 const RUNS = Number(process.env.RUNS ?? 1);
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) throw new RangeError(`RUNS: expected an integer from 1 to 50 but received ${process.env.RUNS}`);
@@ -325,6 +330,33 @@ const refRow = {
 };
 console.log(JSON.stringify(refRow));
 rows.push(refRow);
+for (const k of CADENCE) {
+  const pipeline = await createPipeline({ ...options, realtime: false, detectEvery: k });
+  const first = new Map();
+  let falseAlerts = 0;
+  pipeline.on('alert', (a) => {
+    const w = walkerOfBox(a.box, a.frame, video);
+    if (!w || w.id !== a.watchlistId) falseAlerts++;
+    else if (!first.has(w.id)) first.set(w.id, a.frame);
+  });
+  pipeline.addStream('offline', video.file);
+  await pipeline.ended();
+  const st = pipeline.status('offline');
+  await pipeline.close();
+  const over = enrolled.map((w) => (first.has(w.id) && ref.first.has(w.id) ? first.get(w.id) - ref.first.get(w.id) : '-'));
+  const row = {
+    case: `wild_1 offline, every ${k}th frame detected${MOTION ? '' : ' (MOTION=0)'}`,
+    streams: 'offline x1',
+    detected: st.detected,
+    'walkers found': `${first.size}/${enrolled.length}`,
+    'false alerts': falseAlerts,
+    'alert frames': enrolled.map((w) => first.get(w.id) ?? '-').join(','),
+    'over reference (frames)': over.join(','),
+    embeddings: st.embeddings,
+  };
+  console.log(JSON.stringify(row));
+  rows.push(row);
+}
 for (const n of STREAMS) {
   const runs = [];
   for (let k = 1; k <= RUNS; k++) {
