@@ -158,11 +158,12 @@ const options = {
 };
 
 /**
- * One offline run, every frame detected with the whole plan (no motion gate): the reference alert frame of
- * each enrolled walker, so the live runs' delay over it includes what the gate costs.
+ * One offline run (every frame processed): each enrolled walker's first alert frame. The reference detects
+ * every frame with the whole plan (no motion gate), so the live runs' delay over it includes what the gate
+ * costs; CADENCE runs pass `{ detectEvery: k }`.
  */
-async function reference(v) {
-  const pipeline = await createPipeline({ ...options, realtime: false, motion: false });
+async function reference(v, extra = { motion: false }) {
+  const pipeline = await createPipeline({ ...options, realtime: false, ...extra });
   const first = new Map();
   let falseAlerts = 0;
   pipeline.on('alert', (a) => {
@@ -331,18 +332,7 @@ const refRow = {
 console.log(JSON.stringify(refRow));
 rows.push(refRow);
 for (const k of CADENCE) {
-  const pipeline = await createPipeline({ ...options, realtime: false, detectEvery: k });
-  const first = new Map();
-  let falseAlerts = 0;
-  pipeline.on('alert', (a) => {
-    const w = walkerOfBox(a.box, a.frame, video);
-    if (!w || w.id !== a.watchlistId) falseAlerts++;
-    else if (!first.has(w.id)) first.set(w.id, a.frame);
-  });
-  pipeline.addStream('offline', video.file);
-  await pipeline.ended();
-  const st = pipeline.status('offline');
-  await pipeline.close();
+  const { first, falseAlerts, status: st } = await reference(video, { detectEvery: k });
   const over = enrolled.map((w) => (first.has(w.id) && ref.first.has(w.id) ? first.get(w.id) - ref.first.get(w.id) : '-'));
   const row = {
     case: `wild_1 offline, every ${k}th frame detected${MOTION ? '' : ' (MOTION=0)'}`,
