@@ -33,7 +33,7 @@
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 MOTION=1 CADENCE= RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=1 MOSAIC=0 CADENCE= RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -65,6 +65,8 @@ const EMBED_WORKERS = Number(process.env.EMBED_WORKERS ?? Math.min(2, availableP
 const REFERENCE = process.env.REFERENCE !== '0';
 // MOTION=0: live runs without motion-gated detection (the pipeline's `motion` option, on by default), to compare.
 const MOTION = process.env.MOTION !== '0';
+// MOSAIC=1: the gate's regions run as mosaic passes (`detect: { mosaic: true }`), to compare with the tiles.
+const MOSAIC = process.env.MOSAIC === '1';
 // CADENCE=k,...: after the reference, offline runs detecting every k-th frame (realtime: false, so every run
 // sees the same frames: a change's effect on what detection finds, without the machine's noise), each
 // walker's alert frame against the reference's.
@@ -152,7 +154,7 @@ const options = {
   embedder,
   landmarks,
   watchlist,
-  detect: DEFAULT_MODELS_PLAN,
+  detect: MOSAIC ? { ...DEFAULT_MODELS_PLAN, mosaic: true } : DEFAULT_MODELS_PLAN,
   ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}),
   motion: MOTION,
 };
@@ -335,7 +337,7 @@ for (const k of CADENCE) {
   const { first, falseAlerts, status: st } = await reference(video, { detectEvery: k });
   const over = enrolled.map((w) => (first.has(w.id) && ref.first.has(w.id) ? first.get(w.id) - ref.first.get(w.id) : '-'));
   const row = {
-    case: `wild_1 offline, every ${k}th frame detected${MOTION ? '' : ' (MOTION=0)'}`,
+    case: `wild_1 offline, detectEvery ${k}${MOTION ? '' : ' (MOTION=0)'}${MOSAIC ? ' (MOSAIC=1)' : ''}`,
     streams: 'offline x1',
     detected: st.detected,
     'walkers found': `${first.size}/${enrolled.length}`,

@@ -105,10 +105,11 @@ export interface PipelineOptions {
   quality?: QualityOptions;
   /**
    * Motion-gated detection (default on; options tune it, `false` turns it
-   * off): a detection runs the whole-frame pass plus the tiles, or mosaic
-   * windows, where the picture changed since they were last searched or
-   * where a new, lost or moving track is expected, and the whole plan at
-   * least every `refreshSeconds` (lib/pipeline/motion.ts and
+   * off): a detection runs the whole-frame pass plus the plan's tiles
+   * (mosaic windows with `detect: { mosaic: true }`) where the picture
+   * changed since they were last searched or where a new, lost or moving
+   * track is expected, and the whole plan at least every `refreshSeconds`
+   * (lib/pipeline/motion.ts and
    * docs/pipeline.md say what it costs and saves). Off, every detected frame
    * runs the whole plan, as it does with a detector object that has
    * `detect()` but not `detectWithInfo()` (the gate needs to know where
