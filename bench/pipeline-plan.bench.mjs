@@ -34,7 +34,7 @@ const frames = [];
 await new Promise((resolve) => {
   const src = new VideoSource(video.file, { realtime: false });
   src.on('frame', (f) => {
-    if (f.index % 12 === 5) frames.push({ index: f.index, data: Buffer.from(f.data), width: f.width, height: f.height, format: 'nv12' });
+    if (f.index % 12 === 5) frames.push({ index: f.index, data: Buffer.from(f.data), width: f.width, height: f.height, format: f.format });
     src.release(f);
   });
   src.on('end', resolve);

@@ -33,7 +33,7 @@
 //    @vladmandic/human (BlazeFace + FaceRes description), TensorFlow.js with
 //    the WASM backend, detect + describe every face of a frame.
 // Usage: node bench/run.mjs pipeline   (STREAMS=1,2,4 SECONDS=20 WALKERS=12 PEER_FRAMES=3 STRESS=1
-//        REFERENCE=1 MOTION=1 MOSAIC=0 CADENCE= RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
+//        REFERENCE=1 MOTION=1 MOSAIC=0 SMALLEST=48 DEBLOCK=1 CADENCE= RUNS=1 CONCURRENCY=1 EMBED_WORKERS=2 THRESHOLD=live|fixture; about 8 minutes on the idle machine)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -55,7 +55,7 @@ const { Tracker } = await import(path.join(repoRoot, 'dist', 'pipeline', 'tracke
 const { VideoSource } = await import(path.join(repoRoot, 'dist', 'pipeline', 'source.js'));
 const { buildWalkVideo, enrolAndCalibrate, walkerList, walkerOfBox } = await import(path.join(repoRoot, 'test', 'helpers', 'walk-video.mjs'));
 
-const STREAMS = (process.env.STREAMS ?? '1,2,4').split(',').map(Number);
+const STREAMS = (process.env.STREAMS ?? '1,2,4').split(',').filter(Boolean).map(Number);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const WALKERS = Number(process.env.WALKERS ?? 12);
 const PEER_FRAMES = Number(process.env.PEER_FRAMES ?? 3);
@@ -67,6 +67,12 @@ const REFERENCE = process.env.REFERENCE !== '0';
 const MOTION = process.env.MOTION !== '0';
 // MOSAIC=1: the gate's regions run as mosaic passes (`detect: { mosaic: true }`), to compare with the tiles.
 const MOSAIC = process.env.MOSAIC === '1';
+// SMALLEST=px: the plan's smallestFace (default the pipeline's DEFAULT_MODELS_PLAN, 48), for every run, the reference's too.
+const SMALLEST = process.env.SMALLEST === undefined ? undefined : Number(process.env.SMALLEST);
+if (SMALLEST !== undefined && !(Number.isFinite(SMALLEST) && SMALLEST >= 8 && SMALLEST <= 1000)) throw new RangeError(`SMALLEST: expected a face size in pixels from 8 to 1000 but received ${process.env.SMALLEST}`);
+// DEBLOCK=0: the decoders skip H.264's in-loop filter (stream option `deblock: false`), every run.
+const STREAM_OPTIONS = process.env.DEBLOCK === '0' ? { deblock: false } : {};
+const PLAN = SMALLEST === undefined ? DEFAULT_MODELS_PLAN : { ...DEFAULT_MODELS_PLAN, smallestFace: SMALLEST };
 // CADENCE=k,...: after the reference, offline runs detecting every k-th frame (realtime: false, so every run
 // sees the same frames: a change's effect on what detection finds, without the machine's noise), each
 // walker's alert frame against the reference's.
@@ -154,7 +160,7 @@ const options = {
   embedder,
   landmarks,
   watchlist,
-  detect: MOSAIC ? { ...DEFAULT_MODELS_PLAN, mosaic: true } : DEFAULT_MODELS_PLAN,
+  detect: { ...PLAN, ...(MOSAIC ? { mosaic: true } : {}) },
   ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}),
   motion: MOTION,
 };
@@ -174,7 +180,7 @@ async function reference(v, extra = { motion: false }) {
     else if (!first.has(w.id)) first.set(w.id, a.frame);
   });
   const t0 = performance.now();
-  pipeline.addStream('offline', v.file);
+  pipeline.addStream('offline', v.file, STREAM_OPTIONS);
   await pipeline.ended();
   const s = pipeline.status('offline');
   await pipeline.close();
@@ -210,7 +216,7 @@ async function live(v, n, ref, label) {
   });
   pipeline.on('error', (e) => console.log(`stream error ${e.streamId}: ${e.message}`));
   const t0 = Date.now();
-  for (let s = 0; s < n; s++) pipeline.addStream(`cam${s + 1}`, v.file);
+  for (let s = 0; s < n; s++) pipeline.addStream(`cam${s + 1}`, v.file, STREAM_OPTIONS);
   // Each stream's clock: the wall time of its frame 0, from its first status with frames.
   const firstFrame = new Map();
   const lastFrame = new Map();
@@ -334,16 +340,17 @@ const refRow = {
 console.log(JSON.stringify(refRow));
 rows.push(refRow);
 for (const k of CADENCE) {
-  const { first, falseAlerts, status: st } = await reference(video, { detectEvery: k });
+  const { first, falseAlerts, status: st, fps } = await reference(video, { detectEvery: k });
   const over = enrolled.map((w) => (first.has(w.id) && ref.first.has(w.id) ? first.get(w.id) - ref.first.get(w.id) : '-'));
   const row = {
-    case: `wild_1 offline, detectEvery ${k}${MOTION ? '' : ' (MOTION=0)'}${MOSAIC ? ' (MOSAIC=1)' : ''}`,
+    case: `wild_1 offline, detectEvery ${k}${MOTION ? '' : ' (MOTION=0)'}${MOSAIC ? ' (MOSAIC=1)' : ''}${STREAM_OPTIONS.deblock === false ? ' (DEBLOCK=0)' : ''}`,
     streams: 'offline x1',
     detected: st.detected,
     'walkers found': `${first.size}/${enrolled.length}`,
     'false alerts': falseAlerts,
     'alert frames': enrolled.map((w) => first.get(w.id) ?? '-').join(','),
     'over reference (frames)': over.join(','),
+    'frames/s (offline)': fmt(fps, 2),
     embeddings: st.embeddings,
   };
   console.log(JSON.stringify(row));
@@ -376,7 +383,7 @@ const frames = [];
 if (PEER_FRAMES > 0) await new Promise((resolve) => {
   const src = new VideoSource(video.file, { realtime: false });
   src.on('frame', async (f) => {
-    if (frames.length < PEER_FRAMES + 1 && f.index % 100 === 60) frames.push(await lib.convertColor({ data: f.data, width: f.width, height: f.height, format: 'nv12' }, 'rgb'));
+    if (frames.length < PEER_FRAMES + 1 && f.index % 100 === 60) frames.push(await lib.convertColor({ data: f.data, width: f.width, height: f.height, format: f.format }, 'rgb'));
     src.release(f);
   });
   src.on('end', resolve);
@@ -466,12 +473,13 @@ for (const p of peers) {
 console.table(peers);
 loads.push(loadavg()[0]);
 const load = `1-min load average at start, after each run, at the end: ${loads.map((v) => v.toFixed(2)).join(', ')}`;
-console.log(`threshold ${watchlist.threshold} (fixture calibration ${fixtureThreshold}, live operating point ${liveThreshold}); detection plan ${JSON.stringify(DEFAULT_MODELS_PLAN)}; ${load} (figures taken while other work ran are noisy)`);
+console.log(`threshold ${watchlist.threshold} (fixture calibration ${fixtureThreshold}, live operating point ${liveThreshold}); detection plan ${JSON.stringify(PLAN)}; stream options ${JSON.stringify(STREAM_OPTIONS)}; ${load} (figures taken while other work ran are noisy)`);
 report('pipeline', rows, {
   peers,
   threshold: watchlist.threshold,
   fixtureThreshold,
-  plan: DEFAULT_MODELS_PLAN,
+  plan: PLAN,
+  streamOptions: STREAM_OPTIONS,
   concurrency: CONCURRENCY ?? 1,
   video: { width: video.width, height: video.height, fps: video.fps, frames: video.frames, walkers: video.walkers.length, enrolled: enrolled.length },
   loadAverage: load,

@@ -213,7 +213,7 @@ describe.skipIf(!canRun)('pipeline on a walking-faces video', () => {
       src.on('frame', async (f) => {
         // The application's own frame, in RGB, with its own timestamps (40 ms apart).
         const { convertColor } = await import('../dist/preprocess.js');
-        const rgb = await convertColor({ data: f.data, width: f.width, height: f.height, format: 'nv12' }, 'rgb');
+        const rgb = await convertColor({ data: f.data, width: f.width, height: f.height, format: f.format }, 'rgb');
         const index = f.index;
         src.release(f);
         // Wait for the pipeline between frames, as an application that decodes at its own pace would.

@@ -85,8 +85,8 @@ describe.skipIf(!canRun)('livefr watch', () => {
   });
 
   it('without --json: status on stderr, alerts on stdout; SIGINT ends a live run with the summary', async () => {
-    // --no-motion (the whole plan on every detected frame) is accepted; its effect on detection is test/52's.
-    const r = await watch([wlFile, '--source', video.file, '--loop', '--no-motion', ...MODEL_FLAGS], { sigintOn: /^s1\s+in /, times: 2 });
+    // --no-motion (the whole plan on every detected frame) and --no-deblock are accepted; their effects are test/52's and test/61's.
+    const r = await watch([wlFile, '--source', video.file, '--loop', '--no-motion', '--no-deblock', ...MODEL_FLAGS], { sigintOn: /^s1\s+in /, times: 2 });
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout.trim().split('\n');
     expect(out[out.length - 1]).toMatch(/^Stopped: s1: \d+ frames, \d+ processed \(\d+ detected, \d+ tracked only\), \d+ dropped, \d+ faces, \d+ tracks, \d+ alerts?$/);

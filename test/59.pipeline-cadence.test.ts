@@ -93,7 +93,7 @@ describe.skipIf(!canRun)('pipeline cadence: detection on the newest frame, track
       let chain = Promise.resolve();
       src.on('frame', (f) => {
         chain = chain.then(async () => {
-          if (pipeline.push('cam', { data: f.data, width: f.width, height: f.height, format: 'nv12' }, f.index * 40)) accepted.push(f.index);
+          if (pipeline.push('cam', { data: f.data, width: f.width, height: f.height, format: f.format }, f.index * 40)) accepted.push(f.index);
           src.release(f);
           pushed++;
           if (pushed % K === 0) {

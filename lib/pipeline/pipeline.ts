@@ -140,7 +140,7 @@ const OPTION_KEYS = [
   'watchlist', 'detector', 'embedder', 'landmarks', 'threshold', 'force', 'fusion', 'maxEmbeddingsPerTrack', 'maxEmbeddingsPerFrame', 'minQuality', 'reembedEvery',
   'detectEvery', 'concurrency', 'detect', 'tracker', 'quality', 'motion', 'realtime', 'governor',
 ] as const;
-const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'detectEvery', 'detect'] as const;
+const STREAM_KEYS = ['realtime', 'loop', 'size', 'poolSize', 'ffmpeg', 'stallTimeoutMs', 'backoffMs', 'maxBackoffMs', 'maxReconnects', 'decodeThreads', 'deblock', 'detectEvery', 'detect'] as const;
 
 interface Owns {
   detector: boolean;
@@ -482,7 +482,7 @@ export class Pipeline extends EventEmitter {
     if (o.size !== undefined) {
       if (!Array.isArray(o.size) || o.size.length !== 2) throw invalidType('options.size', 'an array [width, height]', o.size);
       v.size = [checkInteger('options.size[0]', o.size[0], 16, 16384), checkInteger('options.size[1]', o.size[1], 16, 16384)];
-      if (v.size[0] % 2) throw outOfRange('options.size[0]', 'an even width (NV12)', v.size[0]);
+      if (v.size[0] % 2) throw outOfRange('options.size[0]', 'an even width (4:2:0 frames)', v.size[0]);
     }
     if (o.poolSize !== undefined) v.poolSize = checkInteger('options.poolSize', o.poolSize, 2, 64);
     if (o.ffmpeg !== undefined) {
@@ -494,6 +494,7 @@ export class Pipeline extends EventEmitter {
     if (o.maxBackoffMs !== undefined) v.maxBackoffMs = checkInteger('options.maxBackoffMs', o.maxBackoffMs, 10, 3_600_000);
     if (o.maxReconnects !== undefined) v.maxReconnects = checkInteger('options.maxReconnects', o.maxReconnects, 0, Number.MAX_SAFE_INTEGER);
     if (o.decodeThreads !== undefined) v.decodeThreads = checkInteger('options.decodeThreads', o.decodeThreads, 1, 64);
+    if (o.deblock !== undefined) v.deblock = checkBoolean('options.deblock', o.deblock);
     return v;
   }
 
