@@ -41,7 +41,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import path from 'node:path';
-import { report, repoRoot, sharedDir } from './util.mjs';
+import { childCpuMs, report, repoRoot, sharedDir } from './util.mjs';
 
 const require = createRequire(import.meta.url);
 const lfw = path.join(sharedDir, 'data', 'lfw-dev', 'images');
@@ -107,10 +107,6 @@ const threadCpu = () => {
     }
   }
   return m;
-};
-const childCpuMs = () => {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(f[13]) + Number(f[14])) * TICK_MS;
 };
 const cores = Math.max(1, availableParallelism());
 // libuv's thread pool starts at its first use: start it now, so its threads are not taken for a model's.

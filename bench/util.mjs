@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks: timing with warm-up, percentiles, and
 // writing results as JSON beside the printed table.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,4 +34,10 @@ export function report(name, rows, extra = {}) {
   const out = path.join(benchDir, 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ name, date: new Date().toISOString(), rows, ...extra }, null, 2));
+}
+
+/** CPU time (ms) of this process's reaped children (ffmpeg decoders), from /proc/self/stat (Linux; 10 ms ticks). */
+export function childCpuMs() {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
 }

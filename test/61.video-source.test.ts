@@ -12,8 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipeline } from '../dist/pipeline/index.js';
 import { Watchlist } from '../dist/index.js';
-
-const hasFfmpeg = spawnSync('sh', ['-c', 'command -v ffmpeg'], { stdio: 'ignore' }).status === 0;
+import { hasFfmpeg } from './helpers/pipeline-fixture.js';
 const W = 320;
 const H = 240;
 const FRAMES = 12;

@@ -1,8 +1,9 @@
 /**
  * Video sources: one ffmpeg child process per stream decodes a file, an
  * RTSP/HTTP/TCP/UDP stream, into raw I420 frames on its stdout (the
- * decoder's own planar 4:2:0: no conversion in ffmpeg, about 11% less
- * decode CPU than NV12 for 1080p H.264; the native core reads both); the bytes
+ * decoder's own planar 4:2:0, so ffmpeg converts nothing: NV12 cost 1.16x
+ * the decode CPU for 1080p H.264, bench/decode.bench.mjs; the native core
+ * reads both); the bytes
  * are read straight into a fixed pool of frame buffers (frame-pool.ts):
  * ffmpeg's stdout is a pipe the native core creates (1 MiB of kernel
  * buffer), read with net.Socket's `onread` into the frame buffer being
@@ -55,8 +56,8 @@ export interface VideoSourceOptions {
   decodeThreads?: number;
   /**
    * Run the H.264/HEVC in-loop deblocking filter (default true). false skips
-   * it (`-skip_loop_filter all`): about 15% less decode CPU for 1080p H.264
-   * on this project's machines, at the cost of blockier frames, which can
+   * it (`-skip_loop_filter all`): about 16% less decode CPU for 1080p H.264
+   * (bench/decode.bench.mjs), at the cost of blockier frames, which can
    * change what detection finds at low bitrates (docs/pipeline.md).
    */
   deblock?: boolean;

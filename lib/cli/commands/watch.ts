@@ -25,7 +25,7 @@ const SPEC: Record<string, FlagSpec> = {
   fusion: { type: 'string', description: `per-track evidence rule: ${FUSION_RULES.join(', ')} (default max)` },
   'detect-every': { type: 'number', description: 'run detection on every n-th frame (default 1; the scheduler drops more under load)' },
   'no-realtime': { type: 'boolean', description: 'decode files as fast as they are processed (offline), not at their frame rate' },
-  'no-deblock': { type: 'boolean', description: "decode without H.264's in-loop deblocking filter: about 15% less decode CPU, blockier frames (it lost recall on a 1.5 Mbit/s 1080p video; docs/pipeline.md)" },
+  'no-deblock': { type: 'boolean', description: "decode without H.264's in-loop deblocking filter: about 16% less decode CPU, blockier frames (it lost recall on a 1.5 Mbit/s 1080p video; docs/pipeline.md)" },
   'no-motion': { type: 'boolean', description: 'detect with the whole tiling plan on every detected frame (default: only where the picture changed or tracks need it, the whole plan every 2 s)' },
   loop: { type: 'boolean', description: 'loop file sources' },
   ...DETECTOR_FLAGS,
